@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ipsecif: route-based IPsec devices for Linux.
+#
+#   make                 module (+ userspace) for the running kernel, or KDIR=
+#   make install         install module, tools, man pages
+#   make check           build and run the selftests in VMs (KERNELS=, TESTS=)
+#   make demo            the main job, end to end, in a VM
+#   make lint            checkpatch --strict, sparse (C=2) and W=1
+
+KVER	?= $(shell uname -r)
+KDIR	?= /lib/modules/$(KVER)/build
+PWD	:= $(CURDIR)
+PREFIX	?= /usr
+DESTDIR	?=
+
+KERNELS	?= 6.1 6.12 7.2
+TESTS	?=
+
+all: module
+
+module:
+	$(MAKE) -C $(KDIR) M=$(PWD) modules
+
+modules_install install-module:
+	$(MAKE) -C $(KDIR) M=$(PWD) INSTALL_MOD_DIR=updates modules_install
+
+install: install-module
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null || true
+	rm -rf .vm-out
+
+check:
+	bash selftests/vm/run.sh --kernels "$(KERNELS)" --tests "$(TESTS)"
+
+demo:
+	bash selftests/vm/run.sh --demo --kernels "$(firstword $(KERNELS))"
+
+lint:
+	bash scripts/lint.sh
+
+.PHONY: all module modules_install install-module install clean check demo lint

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel API differences between the kernels ipsecif supports. Every
+ * IPSECIF_* switch comes from module/probe.sh, which reads the headers of
+ * the target kernel: no version numbers, as distributions backport.
+ */
+#ifndef _IPSECIF_COMPAT_H
+#define _IPSECIF_COMPAT_H
+
+#include <linux/netdevice.h>
+#include <net/xfrm.h>
+
+#ifdef IPSECIF_HAVE_NET_GSO_H
+#include <net/gso.h>
+#endif
+
+static inline void ipsecif_set_lltx(struct net_device *dev)
+{
+#ifdef IPSECIF_HAVE_DEV_LLTX
+	dev->lltx = true;
+#else
+	dev->features |= NETIF_F_LLTX;
+#endif
+}
+
+static inline int ipsecif_decode_session(struct net *net, struct sk_buff *skb,
+					 struct flowi *fl, unsigned int family)
+{
+#ifdef IPSECIF_DECODE_SESSION_NET
+	return xfrm_decode_session(net, skb, fl, family);
+#else
+	return xfrm_decode_session(skb, fl, family);
+#endif
+}
+
+/* Formatted extack messages are newer than some kernels we support. */
+static inline void ipsecif_extack_if_id_taken(struct netlink_ext_ack *extack,
+					      const struct nlattr *attr,
+					      u32 if_id, const char *owner)
+{
+#ifdef NL_SET_ERR_MSG_FMT_MOD
+	NL_SET_ERR_MSG_FMT_MOD(extack, "if_id %u is already used by %s",
+			       if_id, owner);
+#else
+	NL_SET_ERR_MSG_ATTR(extack, attr,
+			    "if_id is already used by another ipsec device");
+#endif
+}
+
+/*
+ * rtnl_link_ops.newlink: one body, two prototypes. IPSECIF_NEWLINK_DECL
+ * names the arguments the body uses: dev, tb, data, extack.
+ */
+#ifdef IPSECIF_NEWLINK_PARAMS
+#define IPSECIF_NEWLINK_DECL(fn)					\
+	fn(struct net_device *dev, struct rtnl_newlink_params *params,	\
+	   struct netlink_ext_ack *extack)
+#define IPSECIF_NEWLINK_TB	(params->tb)
+#define IPSECIF_NEWLINK_DATA	(params->data)
+#else
+#define IPSECIF_NEWLINK_DECL(fn)					\
+	fn(struct net *src_net, struct net_device *dev,			\
+	   struct nlattr *tb_[], struct nlattr *data_[],		\
+	   struct netlink_ext_ack *extack)
+#define IPSECIF_NEWLINK_TB	(tb_)
+#define IPSECIF_NEWLINK_DATA	(data_)
+#endif
+
+/*
+ * pernet exit with RTNL held: exit_rtnl (one netns) or exit_batch_rtnl
+ * (a list); both feed the same per-netns helper.
+ */
+void ipsecif_net_kill(struct net *net, struct list_head *kill);
+
+#if defined(IPSECIF_HAVE_EXIT_RTNL)
+static inline void ipsecif_exit_rtnl(struct net *net, struct list_head *kill)
+{
+	ipsecif_net_kill(net, kill);
+}
+
+#define IPSECIF_PERNET_EXIT_RTNL .exit_rtnl = ipsecif_exit_rtnl,
+#elif defined(IPSECIF_HAVE_EXIT_BATCH_RTNL)
+static inline void ipsecif_exit_batch_rtnl(struct list_head *nets,
+					   struct list_head *kill)
+{
+	struct net *net;
+
+	list_for_each_entry(net, nets, exit_list)
+		ipsecif_net_kill(net, kill);
+}
+
+#define IPSECIF_PERNET_EXIT_RTNL .exit_batch_rtnl = ipsecif_exit_batch_rtnl,
+#else
+#error "ipsecif needs pernet exit_rtnl or exit_batch_rtnl (Linux >= 6.1 Debian, 6.9 upstream)"
+#endif
+
+#endif /* _IPSECIF_COMPAT_H */

@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipsecif: the ipsec network devices and their rtnetlink interface.
+ */
+
+#include <linux/if_arp.h>
+#include <linux/rhashtable.h>
+#include <net/netns/generic.h>
+#include <net/rtnetlink.h>
+
+#include "ipsecif.h"
+#include "compat.h"
+
+#define IPSECIF_FEATURES (NETIF_F_SG | NETIF_F_FRAGLIST | \
+			  NETIF_F_GSO_SOFTWARE | NETIF_F_HW_CSUM)
+
+static const struct rhashtable_params ipsecif_rht_params = {
+	.key_len		= sizeof(u32),
+	.key_offset		= offsetof(struct ipsecif, if_id),
+	.head_offset		= offsetof(struct ipsecif, node),
+	.automatic_shrinking	= true,
+};
+
+/* The device of @net bound to @if_id, or NULL. Caller holds RCU or RTNL. */
+struct ipsecif *ipsecif_find(struct net *net, u32 if_id)
+{
+	return rhashtable_lookup(&ipsecif_pernet(net)->table, &if_id,
+				 ipsecif_rht_params);
+}
+
+/*
+ * if_id for a device created without one: N for "ipsecN", and 16384 for
+ * ipsec0 as libreswan does. 0 (invalid) for any other name.
+ */
+u32 ipsecif_default_if_id(const char *name)
+{
+	const char *num = name + strlen("ipsec");
+	u32 n;
+
+	if (strncmp(name, "ipsec", strlen("ipsec")) || !isdigit(*num))
+		return 0;
+	if (num[0] == '0' && num[1])	/* no leading zeros: one name, one id */
+		return 0;
+	if (kstrtou32(num, 10, &n))
+		return 0;
+	return n ? n : IPSECIF_IPSEC0_IF_ID;
+}
+
+static int ipsecif_dev_init(struct net_device *dev)
+{
+	struct ipsecif *p = netdev_priv(dev);
+	struct ipsecif_net *in = ipsecif_pernet(p->net);
+	int err;
+
+	err = rhashtable_lookup_insert_fast(&in->table, &p->node,
+					    ipsecif_rht_params);
+	if (err)
+		return err;
+	list_add(&p->list, &in->devs);
+	netif_carrier_on(dev);
+	return 0;
+}
+
+static void ipsecif_dev_uninit(struct net_device *dev)
+{
+	struct ipsecif *p = netdev_priv(dev);
+	struct ipsecif_net *in = ipsecif_pernet(p->net);
+
+	rhashtable_remove_fast(&in->table, &p->node, ipsecif_rht_params);
+	list_del(&p->list);
+}
+
+static void ipsecif_get_stats64(struct net_device *dev,
+				struct rtnl_link_stats64 *s)
+{
+	netdev_stats_to_stats64(s, &dev->stats);
+	dev_fetch_sw_netstats(s, dev->tstats);
+}
+
+static int ipsecif_get_iflink(const struct net_device *dev)
+{
+	const struct ipsecif *p = netdev_priv(dev);
+
+	return READ_ONCE(p->link);
+}
+
+const struct net_device_ops ipsecif_netdev_ops = {
+	.ndo_init		= ipsecif_dev_init,
+	.ndo_uninit		= ipsecif_dev_uninit,
+	.ndo_start_xmit		= ipsecif_xmit,
+	.ndo_get_stats64	= ipsecif_get_stats64,
+	.ndo_get_iflink		= ipsecif_get_iflink,
+};
+
+static void ipsecif_setup(struct net_device *dev)
+{
+	dev->netdev_ops = &ipsecif_netdev_ops;
+	dev->type = ARPHRD_NONE;
+	dev->flags = IFF_NOARP;
+	dev->hard_header_len = 0;
+	dev->addr_len = 0;
+	dev->mtu = ETH_DATA_LEN;
+	dev->min_mtu = ETH_MIN_MTU;
+	dev->max_mtu = IP_MAX_MTU;
+	dev->needs_free_netdev = true;
+	dev->priv_flags |= IFF_NO_QUEUE;
+	dev->pcpu_stat_type = NETDEV_PCPU_STAT_TSTATS;
+	dev->features |= IPSECIF_FEATURES;
+	dev->hw_features |= IPSECIF_FEATURES;
+	ipsecif_set_lltx(dev);
+	netif_keep_dst(dev);
+}
+
+static const struct nla_policy ipsecif_policy[IFLA_IPSEC_MAX + 1] = {
+	[IFLA_IPSEC_LINK]	= { .type = NLA_U32 },
+	[IFLA_IPSEC_IF_ID]	= { .type = NLA_U32 },
+};
+
+/* Parameters as requested, checked before anything changes. */
+struct ipsecif_parms {
+	u32 if_id;
+	int link;
+};
+
+static int ipsecif_check_link(struct net *net, struct net_device *self,
+			      int link, const struct nlattr *attr,
+			      struct netlink_ext_ack *extack)
+{
+	struct net_device *phys;
+
+	if (!link)
+		return 0;
+	phys = __dev_get_by_index(net, link);
+	if (!phys) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "link device not found");
+		return -ENODEV;
+	}
+	if (phys == self || netif_is_ipsecif(phys)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "link must be a physical device, not an ipsec device");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int ipsecif_check_if_id(struct net *net, struct ipsecif *self, u32 if_id,
+			       const struct nlattr *attr,
+			       struct netlink_ext_ack *extack)
+{
+	struct ipsecif *other;
+
+	if (!if_id) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "if_id 0 is not valid");
+		return -EINVAL;
+	}
+	other = ipsecif_find(net, if_id);
+	if (other && other != self) {
+		ipsecif_extack_if_id_taken(extack, attr, if_id, other->dev->name);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+/*
+ * Fill @parms from netlink on top of the current values and check them
+ * all; nothing is applied here. IFLA_LINK (`ip link add ... link eth0`)
+ * is accepted at creation as a synonym of IFLA_IPSEC_LINK.
+ */
+static int ipsecif_parse(struct ipsecif *p, struct nlattr *tb[],
+			 struct nlattr *data[], struct ipsecif_parms *parms,
+			 struct netlink_ext_ack *extack)
+{
+	struct nlattr *link_attr = NULL, *id_attr = NULL;
+	int err;
+
+	if (tb && tb[IFLA_LINK])
+		link_attr = tb[IFLA_LINK];
+	if (data && data[IFLA_IPSEC_LINK])
+		link_attr = data[IFLA_IPSEC_LINK];
+	if (data)
+		id_attr = data[IFLA_IPSEC_IF_ID];
+
+	if (link_attr)
+		parms->link = nla_get_u32(link_attr);
+	if (id_attr)
+		parms->if_id = nla_get_u32(id_attr);
+
+	err = ipsecif_check_link(p->net, p->dev, parms->link, link_attr, extack);
+	if (err)
+		return err;
+	return ipsecif_check_if_id(p->net, p, parms->if_id, id_attr, extack);
+}
+
+static int IPSECIF_NEWLINK_DECL(ipsecif_newlink)
+{
+	struct nlattr **data = IPSECIF_NEWLINK_DATA;
+	struct ipsecif *p = netdev_priv(dev);
+	struct ipsecif_parms parms = {};
+	int err;
+
+	p->dev = dev;
+	p->net = dev_net(dev);
+
+	if (!data || !data[IFLA_IPSEC_IF_ID]) {
+		if (strchr(dev->name, '%')) {
+			err = dev_alloc_name(dev, dev->name);
+			if (err < 0)
+				return err;
+		}
+		parms.if_id = ipsecif_default_if_id(dev->name);
+		if (!parms.if_id) {
+			NL_SET_ERR_MSG_MOD(extack,
+					   "if_id is required unless the device is named ipsecN");
+			return -EINVAL;
+		}
+	}
+	err = ipsecif_parse(p, IPSECIF_NEWLINK_TB, data, &parms, extack);
+	if (err)
+		return err;
+
+	p->if_id = parms.if_id;
+	p->link = parms.link;
+	return register_netdevice(dev);
+}
+
+static int ipsecif_changelink(struct net_device *dev, struct nlattr *tb[],
+			      struct nlattr *data[],
+			      struct netlink_ext_ack *extack)
+{
+	struct ipsecif *p = netdev_priv(dev);
+	struct ipsecif_net *in = ipsecif_pernet(p->net);
+	struct ipsecif_parms parms = { .if_id = p->if_id, .link = p->link };
+	u32 old_id = p->if_id;
+	int err;
+
+	/* IFLA_LINK is only meaningful at creation. */
+	err = ipsecif_parse(p, NULL, data, &parms, extack);
+	if (err)
+		return err;
+
+	if (parms.if_id != old_id) {
+		rhashtable_remove_fast(&in->table, &p->node, ipsecif_rht_params);
+		WRITE_ONCE(p->if_id, parms.if_id);
+		err = rhashtable_lookup_insert_fast(&in->table, &p->node,
+						    ipsecif_rht_params);
+		if (err) {
+			WRITE_ONCE(p->if_id, old_id);
+			WARN_ON(rhashtable_lookup_insert_fast(&in->table,
+							      &p->node,
+							      ipsecif_rht_params));
+			NL_SET_ERR_MSG_MOD(extack, "cannot rehash the device");
+			return err;
+		}
+	}
+	if (parms.link != p->link) {
+		WRITE_ONCE(p->link, parms.link);
+		netdev_state_change(dev);
+	}
+	return 0;
+}
+
+static size_t ipsecif_get_size(const struct net_device *dev)
+{
+	return nla_total_size(sizeof(u32)) +	/* IFLA_IPSEC_LINK */
+	       nla_total_size(sizeof(u32));	/* IFLA_IPSEC_IF_ID */
+}
+
+static int ipsecif_fill_info(struct sk_buff *skb, const struct net_device *dev)
+{
+	const struct ipsecif *p = netdev_priv(dev);
+
+	if (nla_put_u32(skb, IFLA_IPSEC_LINK, READ_ONCE(p->link)) ||
+	    nla_put_u32(skb, IFLA_IPSEC_IF_ID, READ_ONCE(p->if_id)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static struct net *ipsecif_get_link_net(const struct net_device *dev)
+{
+	const struct ipsecif *p = netdev_priv(dev);
+
+	return p->net;
+}
+
+struct rtnl_link_ops ipsecif_link_ops __read_mostly = {
+	.kind		= IPSECIF_KIND,
+	.maxtype	= IFLA_IPSEC_MAX,
+	.policy		= ipsecif_policy,
+	.priv_size	= sizeof(struct ipsecif),
+	.setup		= ipsecif_setup,
+	.newlink	= ipsecif_newlink,
+	.changelink	= ipsecif_changelink,
+	.get_size	= ipsecif_get_size,
+	.fill_info	= ipsecif_fill_info,
+	.get_link_net	= ipsecif_get_link_net,
+};
+
+int ipsecif_net_init(struct ipsecif_net *in)
+{
+	INIT_LIST_HEAD(&in->devs);
+	return rhashtable_init(&in->table, &ipsecif_rht_params);
+}
+
+void ipsecif_net_destroy(struct ipsecif_net *in)
+{
+	WARN_ON_ONCE(!list_empty(&in->devs));
+	rhashtable_destroy(&in->table);
+}
+
+/*
+ * @net is going away: queue every device created in it for deletion,
+ * wherever it lives now. Devices created elsewhere that live in @net are
+ * deleted by the core through rtnl_link_ops. Called with RTNL held.
+ */
+void ipsecif_net_kill(struct net *net, struct list_head *kill)
+{
+	struct ipsecif *p;
+
+	list_for_each_entry(p, &ipsecif_pernet(net)->devs, list)
+		unregister_netdevice_queue(p->dev, kill);
+}
+
+/* @phys is being unregistered: devices attached to it become detached. */
+void ipsecif_detach_from(struct net_device *phys)
+{
+	struct ipsecif *p;
+
+	ASSERT_RTNL();
+	list_for_each_entry(p, &ipsecif_pernet(dev_net(phys))->devs, list) {
+		if (p->link != phys->ifindex)
+			continue;
+		netdev_info(p->dev, "detached from %s, which is going away\n",
+			    phys->name);
+		WRITE_ONCE(p->link, 0);
+		netdev_state_change(p->dev);
+	}
+}
+
+static int ipsecif_create_one(unsigned int n)
+{
+	struct net_device *dev;
+	struct ipsecif *p;
+	char name[IFNAMSIZ];
+	int err;
+
+	snprintf(name, sizeof(name), "ipsec%u", n);
+	if (__dev_get_by_name(&init_net, name)) {
+		pr_warn("%s already exists, not creating it\n", name);
+		return 0;
+	}
+	dev = alloc_netdev(sizeof(*p), name, NET_NAME_ENUM, ipsecif_setup);
+	if (!dev)
+		return -ENOMEM;
+	dev->rtnl_link_ops = &ipsecif_link_ops;
+	p = netdev_priv(dev);
+	p->dev = dev;
+	p->net = &init_net;
+	p->if_id = ipsecif_default_if_id(name);
+	if (ipsecif_find(&init_net, p->if_id)) {
+		pr_warn("if_id %u of %s is taken, not creating it\n",
+			p->if_id, name);
+		free_netdev(dev);
+		return 0;
+	}
+	err = register_netdevice(dev);
+	if (err)
+		free_netdev(dev);
+	return err;
+}
+
+/* The devices=N module parameter: ipsec0..ipsec{N-1}, down and detached. */
+int ipsecif_create_at_load(unsigned int count)
+{
+	unsigned int i;
+	int err = 0;
+
+	rtnl_lock();
+	for (i = 0; i < count && !err; i++)
+		err = ipsecif_create_one(i);
+	rtnl_unlock();
+	return err;
+}

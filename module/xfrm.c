@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipsecif: the xfrm side. Decrypted packets whose SA carries a device's
+ * if_id are re-homed onto that device; packets routed into a device are
+ * encrypted with the SAs of its if_id, or dropped.
+ */
+
+#include <linux/icmpv6.h>
+#include <linux/module.h>
+#include <net/icmp.h>
+#include <net/ip.h>
+#include <net/ip6_route.h>
+#include <net/route.h>
+#include <net/xfrm.h>
+
+#include "ipsecif.h"
+#include "compat.h"
+
+/*
+ * Priorities in the xfrm receive chains, which must be unique. ESP, AH and
+ * IPComp run in descending order: vti 100, us 20, xfrm_interface 10, the
+ * protocols themselves 0. IP-in-IP tunnel handlers run in ascending order
+ * and we go after every real tunnel driver: they keep their packets.
+ */
+#define IPSECIF_XFRM_PRIORITY	20
+#define IPSECIF_TUNNEL_PRIORITY	10
+
+/* Reset what must not leak between the underlay and the device. */
+static void ipsecif_scrub(struct sk_buff *skb, bool xnet)
+{
+	skb_clear_tstamp(skb);
+	skb->pkt_type = PACKET_HOST;
+	skb->skb_iif = 0;
+	skb->ignore_df = 0;
+	skb_dst_drop(skb);
+	nf_reset_ct(skb);
+	nf_reset_trace(skb);
+	if (!xnet)
+		return;
+	ipvs_reset(skb);
+	secpath_reset(skb);
+	skb_orphan(skb);
+	skb->mark = 0;
+}
+
+static unsigned short ipsecif_skb_family(const struct sk_buff *skb)
+{
+	return ip_hdr(skb)->version == 6 ? AF_INET6 : AF_INET;
+}
+
+/*
+ * Called by xfrm_input() for every decrypted (or failed) packet, in
+ * priority order, whoever decrypted it. 1 means "not ours".
+ */
+static int ipsecif_rcv_cb(struct sk_buff *skb, int err)
+{
+	struct sec_path *sp = skb_sec_path(skb);
+	struct net_device *dev;
+	struct xfrm_state *x;
+	struct ipsecif *p;
+	bool xnet;
+
+	if (!sp || !sp->len)
+		return 1;
+	x = sp->xvec[sp->len - 1];
+	if (!x->if_id)
+		return 1;
+	p = ipsecif_find(xs_net(x), x->if_id);
+	if (!p || !(p->dev->flags & IFF_UP))
+		return 1;
+
+	dev = p->dev;
+	skb->dev = dev;
+	if (err) {
+		DEV_STATS_INC(dev, rx_errors);
+		DEV_STATS_INC(dev, rx_dropped);
+		return 0;
+	}
+
+	/*
+	 * A device moved to another namespace: the inbound policy lives in
+	 * the namespace of the SA, so check it here, before crossing.
+	 */
+	xnet = !net_eq(p->net, dev_net(dev));
+	if (xnet && !xfrm_policy_check(NULL, XFRM_POLICY_IN, skb,
+				       ipsecif_skb_family(skb))) {
+		DEV_STATS_INC(dev, rx_dropped);
+		return -EPERM;
+	}
+
+	ipsecif_scrub(skb, xnet);
+	dev_sw_netstats_rx_add(dev, skb->len);
+	return 0;
+}
+
+/* ICMP errors about our SAs: let the protocols handle them (PMTU). */
+static int ipsecif_err4(struct sk_buff *skb, u32 info)
+{
+	return -1;
+}
+
+static struct xfrm4_protocol ipsecif_proto4[] __read_mostly = {
+	{
+		.handler	= xfrm4_rcv,
+		.input_handler	= xfrm_input,
+		.cb_handler	= ipsecif_rcv_cb,
+		.err_handler	= ipsecif_err4,
+		.priority	= IPSECIF_XFRM_PRIORITY,
+	}, {
+		.handler	= xfrm4_rcv,
+		.input_handler	= xfrm_input,
+		.cb_handler	= ipsecif_rcv_cb,
+		.err_handler	= ipsecif_err4,
+		.priority	= IPSECIF_XFRM_PRIORITY,
+	}, {
+		.handler	= xfrm4_rcv,
+		.input_handler	= xfrm_input,
+		.cb_handler	= ipsecif_rcv_cb,
+		.err_handler	= ipsecif_err4,
+		.priority	= IPSECIF_XFRM_PRIORITY,
+	},
+};
+
+/* Inner families of the IP-in-IP handlers, index for index. */
+static const unsigned short ipsecif_tunnel_families[] = { AF_INET, AF_INET6 };
+
+static const u8 ipsecif_protos[] = { IPPROTO_ESP, IPPROTO_AH, IPPROTO_COMP };
+#define IPSECIF_NPROTO		ARRAY_SIZE(ipsecif_protos)
+#define IPSECIF_NTUNNEL		ARRAY_SIZE(ipsecif_tunnel_families)
+
+/*
+ * IPComp sends small packets uncompressed, as plain IP-in-IP matched to a
+ * tunnel SA: register for those only to see them in the callback chain.
+ * The handler itself never takes a packet.
+ */
+static int ipsecif_tunnel_pass(struct sk_buff *skb)
+{
+	return -EINVAL;
+}
+
+#if IS_REACHABLE(CONFIG_INET_XFRM_TUNNEL)
+static struct xfrm_tunnel ipsecif_tunnel4[] __read_mostly = {
+	{
+		.handler	= ipsecif_tunnel_pass,
+		.cb_handler	= ipsecif_rcv_cb,
+		.err_handler	= ipsecif_err4,
+		.priority	= IPSECIF_TUNNEL_PRIORITY,
+	}, {
+		.handler	= ipsecif_tunnel_pass,
+		.cb_handler	= ipsecif_rcv_cb,
+		.err_handler	= ipsecif_err4,
+		.priority	= IPSECIF_TUNNEL_PRIORITY,
+	},
+};
+#endif
+
+#if IS_ENABLED(CONFIG_IPV6)
+static int ipsecif_err6(struct sk_buff *skb, struct inet6_skb_parm *opt,
+			u8 type, u8 code, int offset, __be32 info)
+{
+	return -1;
+}
+
+static struct xfrm6_protocol ipsecif_proto6[] __read_mostly = {
+	{
+		.handler	= xfrm6_rcv,
+		.input_handler	= xfrm_input,
+		.cb_handler	= ipsecif_rcv_cb,
+		.err_handler	= ipsecif_err6,
+		.priority	= IPSECIF_XFRM_PRIORITY,
+	}, {
+		.handler	= xfrm6_rcv,
+		.input_handler	= xfrm_input,
+		.cb_handler	= ipsecif_rcv_cb,
+		.err_handler	= ipsecif_err6,
+		.priority	= IPSECIF_XFRM_PRIORITY,
+	}, {
+		.handler	= xfrm6_rcv,
+		.input_handler	= xfrm_input,
+		.cb_handler	= ipsecif_rcv_cb,
+		.err_handler	= ipsecif_err6,
+		.priority	= IPSECIF_XFRM_PRIORITY,
+	},
+};
+
+#if IS_REACHABLE(CONFIG_INET6_XFRM_TUNNEL)
+static struct xfrm6_tunnel ipsecif_tunnel6[] __read_mostly = {
+	{
+		.handler	= ipsecif_tunnel_pass,
+		.cb_handler	= ipsecif_rcv_cb,
+		.err_handler	= ipsecif_err6,
+		.priority	= IPSECIF_TUNNEL_PRIORITY,
+	}, {
+		.handler	= ipsecif_tunnel_pass,
+		.cb_handler	= ipsecif_rcv_cb,
+		.err_handler	= ipsecif_err6,
+		.priority	= IPSECIF_TUNNEL_PRIORITY,
+	},
+};
+#endif
+#endif /* CONFIG_IPV6 */
+
+static void ipsecif_proto_unregister(int n4, int n6, int t4, int t6)
+{
+	while (n4-- > 0)
+		xfrm4_protocol_deregister(&ipsecif_proto4[n4],
+					  ipsecif_protos[n4]);
+#if IS_REACHABLE(CONFIG_INET_XFRM_TUNNEL)
+	while (t4-- > 0)
+		xfrm4_tunnel_deregister(&ipsecif_tunnel4[t4],
+					ipsecif_tunnel_families[t4]);
+#endif
+#if IS_ENABLED(CONFIG_IPV6)
+	while (n6-- > 0)
+		xfrm6_protocol_deregister(&ipsecif_proto6[n6],
+					  ipsecif_protos[n6]);
+#if IS_REACHABLE(CONFIG_INET6_XFRM_TUNNEL)
+	while (t6-- > 0)
+		xfrm6_tunnel_deregister(&ipsecif_tunnel6[t6],
+					ipsecif_tunnel_families[t6]);
+#endif
+#endif
+}
+
+static int ipsecif_proto_register(void)
+{
+	int n4 = 0, n6 = 0, t4 = 0, t6 = 0;
+	int err = 0;
+
+	while (!err && n4 < IPSECIF_NPROTO) {
+		err = xfrm4_protocol_register(&ipsecif_proto4[n4],
+					      ipsecif_protos[n4]);
+		n4 += !err;
+	}
+#if IS_REACHABLE(CONFIG_INET_XFRM_TUNNEL)
+	while (!err && t4 < IPSECIF_NTUNNEL) {
+		err = xfrm4_tunnel_register(&ipsecif_tunnel4[t4],
+					    ipsecif_tunnel_families[t4]);
+		t4 += !err;
+	}
+#endif
+#if IS_ENABLED(CONFIG_IPV6)
+	while (!err && n6 < IPSECIF_NPROTO) {
+		err = xfrm6_protocol_register(&ipsecif_proto6[n6],
+					      ipsecif_protos[n6]);
+		n6 += !err;
+	}
+#if IS_REACHABLE(CONFIG_INET6_XFRM_TUNNEL)
+	while (!err && t6 < IPSECIF_NTUNNEL) {
+		err = xfrm6_tunnel_register(&ipsecif_tunnel6[t6],
+					    ipsecif_tunnel_families[t6]);
+		t6 += !err;
+	}
+#endif
+#endif
+	if (err) {
+		pr_err("cannot register xfrm receive handlers: %d\n", err);
+		ipsecif_proto_unregister(n4, n6, t4, t6);
+	}
+	return err;
+}
+
+/*
+ * Inbound policy checks learn a packet's if_id from a single global
+ * callback slot, which Linux's xfrm_interface also claims. Ours answers
+ * for both kinds of device, so whoever loads last, the slot serves both.
+ */
+static bool ipsecif_decode_xfrmi(struct sk_buff *skb, struct net_device *dev,
+				 struct xfrm_if_decode_session_result *res)
+{
+	const struct xfrm_if *xi = netdev_priv(dev);
+
+	res->net = xi->net;
+	res->if_id = xi->p.collect_md ? xfrm_input_state(skb)->if_id :
+					xi->p.if_id;
+	return true;
+}
+
+static bool netif_is_xfrmi(const struct net_device *dev)
+{
+	return dev->rtnl_link_ops &&
+	       !strcmp(dev->rtnl_link_ops->kind, "xfrm");
+}
+
+static bool ipsecif_if_decode(struct sk_buff *skb, unsigned short family,
+			      struct xfrm_if_decode_session_result *res)
+{
+	struct net_device *dev = skb->dev;
+	const struct ipsecif *p;
+	int sdif = 0;
+
+	if (!secpath_exists(skb) || !dev)
+		return false;
+	if (family == AF_INET)
+		sdif = inet_sdif(skb);
+#if IS_ENABLED(CONFIG_IPV6)
+	else if (family == AF_INET6)
+		sdif = inet6_sdif(skb);
+#endif
+	if (sdif)	/* an l3mdev (VRF) slave: the device is the slave */
+		dev = dev_get_by_index_rcu(dev_net(dev), sdif);
+	if (!dev || !(dev->flags & IFF_UP))
+		return false;
+
+	if (netif_is_xfrmi(dev))
+		return ipsecif_decode_xfrmi(skb, dev, res);
+	if (!netif_is_ipsecif(dev))
+		return false;
+	p = netdev_priv(dev);
+	res->net = p->net;
+	res->if_id = READ_ONCE(p->if_id);
+	return true;
+}
+
+static const struct xfrm_if_cb ipsecif_if_cb = {
+	.decode_session = ipsecif_if_decode,
+};
+
+void ipsecif_claim_if_cb(void)
+{
+	xfrm_if_register_cb(&ipsecif_if_cb);
+}
+
+/*
+ * xfrm_interface takes the slot when it loads and empties it when it
+ * unloads (its exit runs before GOING is announced): take it back.
+ */
+static int ipsecif_module_event(struct notifier_block *nb, unsigned long event,
+				void *data)
+{
+	const struct module *mod = data;
+
+	if (strcmp(mod->name, "xfrm_interface"))
+		return NOTIFY_DONE;
+	if (event == MODULE_STATE_LIVE || event == MODULE_STATE_GOING)
+		ipsecif_claim_if_cb();
+	return NOTIFY_OK;
+}
+
+static struct notifier_block ipsecif_module_nb = {
+	.notifier_call = ipsecif_module_event,
+};
+
+int ipsecif_xfrm_init(void)
+{
+	int err;
+
+	err = ipsecif_proto_register();
+	if (err)
+		return err;
+	err = register_module_notifier(&ipsecif_module_nb);
+	if (err) {
+		ipsecif_proto_unregister(IPSECIF_NPROTO, IPSECIF_NPROTO,
+					 IPSECIF_NTUNNEL, IPSECIF_NTUNNEL);
+		return err;
+	}
+	ipsecif_claim_if_cb();
+	return 0;
+}
+
+void ipsecif_xfrm_exit(void)
+{
+	unregister_module_notifier(&ipsecif_module_nb);
+	/*
+	 * The slot cannot be handed back to xfrm_interface: its callback is
+	 * private. If it is loaded, its devices need it reloaded (README).
+	 */
+	xfrm_if_unregister_cb();
+	ipsecif_proto_unregister(IPSECIF_NPROTO, IPSECIF_NPROTO,
+				 IPSECIF_NTUNNEL, IPSECIF_NTUNNEL);
+}
+
+/* --- transmit ----------------------------------------------------------- */
+
+/*
+ * Route of the inner destination through the attached physical device,
+ * where transport-mode SAs send and where tunnel-mode SAs look up their
+ * outer route (through fl->flowi_oif). Unattached, the packet's own route.
+ */
+static struct dst_entry *ipsecif_underlay(struct ipsecif *p,
+					  struct sk_buff *skb,
+					  const struct flowi *fl, int link)
+{
+	struct dst_entry *dst = skb_dst(skb);
+
+	if (!link && dst) {
+		dst_hold(dst);
+		return dst;
+	}
+	if (skb->protocol == htons(ETH_P_IP)) {
+		struct flowi4 fl4 = {
+			.daddr		= fl->u.ip4.daddr,
+			.flowi4_oif	= link,
+			.flowi4_mark	= fl->flowi_mark,
+		};
+		struct rtable *rt = ip_route_output_key(p->net, &fl4);
+
+		return IS_ERR(rt) ? ERR_CAST(rt) : &rt->dst;
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	{
+		struct flowi6 fl6 = {
+			.daddr		= fl->u.ip6.daddr,
+			.flowi6_oif	= link,
+			.flowi6_mark	= fl->flowi_mark,
+		};
+		int err;
+
+		dst = ip6_route_output(p->net, NULL, &fl6);
+		err = dst->error;
+		if (err) {
+			dst_release(dst);
+			return ERR_PTR(err);
+		}
+		return dst;
+	}
+#endif
+	return ERR_PTR(-EAFNOSUPPORT);
+}
+
+/* Flow of the inner packet, as xfrm policies see it. */
+static int ipsecif_flow(struct net_device *dev, struct sk_buff *skb,
+			struct flowi *fl)
+{
+	memset(fl, 0, sizeof(*fl));
+	if (skb->protocol == htons(ETH_P_IP)) {
+		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+		return ipsecif_decode_session(dev_net(dev), skb, fl, AF_INET);
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	if (skb->protocol == htons(ETH_P_IPV6)) {
+		memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
+		return ipsecif_decode_session(dev_net(dev), skb, fl, AF_INET6);
+	}
+#endif
+	return -EAFNOSUPPORT;
+}
+
+/*
+ * The encrypted packet would exceed the path MTU: answer as a router
+ * would (fragmentation needed / packet too big). True if dropped.
+ */
+static bool ipsecif_too_big(struct sk_buff *skb, struct dst_entry *dst)
+{
+	unsigned int mtu = dst_mtu(dst);
+
+	if (skb_is_gso(skb) ? skb_gso_validate_network_len(skb, mtu) :
+			      skb->len <= mtu)
+		return false;
+
+	skb_dst_update_pmtu_no_confirm(skb, mtu);
+	if (skb->protocol == htons(ETH_P_IPV6)) {
+		if (skb->len <= IPV6_MIN_MTU)
+			return false;	/* the outer packet gets fragmented */
+		icmpv6_ndo_send(skb, ICMPV6_PKT_TOOBIG, 0,
+				max_t(unsigned int, mtu, IPV6_MIN_MTU));
+		return true;
+	}
+	if (!(ip_hdr(skb)->frag_off & htons(IP_DF)))
+		return false;
+	icmp_ndo_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(mtu));
+	return true;
+}
+
+/* Drop a packet that no SA of ours protects: it is never sent in clear. */
+static void ipsecif_tx_unprotected(struct net_device *dev, struct sk_buff *skb,
+				   struct dst_entry *dst)
+{
+	DEV_STATS_INC(dev, tx_carrier_errors);
+	dst_link_failure(skb);
+	if (!IS_ERR_OR_NULL(dst))
+		dst_release(dst);
+}
+
+netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	struct ipsecif *p = netdev_priv(dev);
+	u32 if_id = READ_ONCE(p->if_id);
+	int link = READ_ONCE(p->link);
+	unsigned int len = skb->len;
+	struct dst_entry *dst;
+	struct flowi fl;
+	int err;
+
+	if (ipsecif_flow(dev, skb, &fl))
+		goto drop;
+	dst = ipsecif_underlay(p, skb, &fl, link);
+	if (IS_ERR(dst)) {
+		ipsecif_tx_unprotected(dev, skb, NULL);
+		goto drop;
+	}
+	fl.flowi_oif = link;
+	dst = xfrm_lookup_with_ifid(p->net, dst, &fl, NULL, 0, if_id);
+	if (IS_ERR(dst) || !dst->xfrm || dst->xfrm->if_id != if_id) {
+		ipsecif_tx_unprotected(dev, skb, dst);
+		goto drop;
+	}
+	if (dst->dev == dev) {
+		DEV_STATS_INC(dev, collisions);
+		net_warn_ratelimited("%s: SA route leads back into the device; attach it to a physical device\n",
+				     dev->name);
+		dst_release(dst);
+		goto drop;
+	}
+	if (ipsecif_too_big(skb, dst)) {
+		dst_release(dst);
+		goto drop;
+	}
+
+	ipsecif_scrub(skb, !net_eq(p->net, dev_net(dev)));
+	skb_dst_set(skb, dst);
+	skb->dev = dst->dev;
+	err = dst_output(p->net, skb->sk, skb);
+	if (net_xmit_eval(err) == 0) {
+		dev_sw_netstats_tx_add(dev, 1, len);
+	} else {
+		DEV_STATS_INC(dev, tx_errors);
+		DEV_STATS_INC(dev, tx_aborted_errors);
+	}
+	return NETDEV_TX_OK;
+
+drop:
+	DEV_STATS_INC(dev, tx_errors);
+	DEV_STATS_INC(dev, tx_dropped);
+	kfree_skb(skb);
+	return NETDEV_TX_OK;
+}

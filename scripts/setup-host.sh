@@ -1,0 +1,124 @@
+#!/bin/bash
+# Install what building and testing ipsecif needs on a Debian 12 host (root).
+# Idempotent: every step checks before it acts. Used by `make check` and `make demo`.
+#   scripts/setup-host.sh [6.1] [6.12] [7.2]    (default: all three)
+set -euo pipefail
+
+KERNELS=${*:-"6.1 6.12 7.2"}
+CACHE=${IPSECIF_CACHE:-/var/cache/ipsecif}
+SID=${CACHE}/sid
+export DEBIAN_FRONTEND=noninteractive
+
+log() { echo "# setup: $*" >&2; }
+
+[ "$(id -u)" = 0 ] || { echo "setup-host.sh: must run as root" >&2; exit 1; }
+
+# The Debian archive URI this machine already uses (never hard-code a host).
+archive_uri() {
+	local u
+	u=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		grep -v -- '-security' | grep -m1 debian || true)
+	[ -n "$u" ] || u=$(awk '$1 == "deb" && $3 !~ /security/ { print $2; exit }' \
+		/etc/apt/sources.list 2>/dev/null || true)
+	[ -n "$u" ] || { echo "setup-host.sh: no Debian archive in apt sources" >&2; exit 1; }
+	echo "${u%% *}"
+}
+
+apt_updated=
+apt_update() {
+	[ -n "$apt_updated" ] && return
+	apt-get update -qq >&2
+	apt_updated=1
+}
+
+need_pkgs() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} = 0 ] && return
+	apt_update
+	log "installing ${missing[*]}"
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+trixie_source() {
+	local f=/etc/apt/sources.list.d/ipsecif-trixie.sources
+	[ -f "$f" ] && return
+	log "adding a low-priority trixie source for virtme-ng"
+	cat > "$f" <<SRC
+Types: deb
+URIs: $(archive_uri)
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+	cat > /etc/apt/preferences.d/ipsecif-trixie <<PIN
+Package: *
+Pin: release n=trixie
+Pin-Priority: 100
+PIN
+	apt_updated=
+}
+
+host_tools() {
+	need_pkgs build-essential make gcc kmod iproute2 qemu-system-x86 qemu-utils \
+		debootstrap libmnl-dev pkg-config sparse tcpdump nftables iptables jq \
+		busybox procps iputils-ping python3 socat dkms udev
+	if ! command -v vng >/dev/null; then
+		trixie_source
+		apt_update
+		log "installing virtme-ng from trixie"
+		apt-get install -y -qq --no-install-recommends virtme-ng/trixie >&2
+	fi
+}
+
+kernel_61() {
+	need_pkgs linux-image-amd64 linux-headers-amd64
+}
+
+kernel_612() {
+	ls /boot/vmlinuz-6.12.*+deb12-amd64 >/dev/null 2>&1 &&
+		ls -d /usr/src/linux-headers-6.12.*+deb12-amd64 >/dev/null 2>&1 && return
+	apt_update
+	local v
+	v=$(apt-cache search --names-only '^linux-image-6\.12\..*\+deb12-amd64$' |
+		awk '{print $1}' | grep -v -- '-dbg' | sort -V | tail -1)
+	[ -n "$v" ] || { echo "setup-host.sh: no 6.12 kernel in bookworm-security" >&2; exit 1; }
+	log "installing $v"
+	apt-get install -y -qq --no-install-recommends "$v" "${v/image/headers}" >&2
+}
+
+sid_root() {
+	[ -f "$SID/.ipsecif-ready" ] && return
+	need_pkgs debootstrap
+	log "debootstrapping sid into $SID (a minute or two)"
+	mountpoint -q "$SID/proc" 2>/dev/null && umount "$SID/proc"
+	rm -rf "$SID"
+	mkdir -p "$CACHE"
+	debootstrap --variant=minbase sid "$SID" "$(archive_uri)" >&2
+	mountpoint -q "$SID/proc" || mount -t proc proc "$SID/proc"
+	# The archive may be a snapshot whose sid Release file has expired.
+	echo 'Acquire::Check-Valid-Until "false";' > "$SID/etc/apt/apt.conf.d/99ipsecif"
+	chroot "$SID" apt-get update -qq >&2
+	chroot "$SID" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends gcc make kmod iproute2 libc6-dev libmnl-dev \
+		pkg-config linux-headers-amd64 linux-image-amd64 udev \
+		tcpdump nftables iptables jq procps iputils-ping busybox socat \
+		python3 >&2
+	umount "$SID/proc" || true
+	touch "$SID/.ipsecif-ready"
+}
+
+host_tools
+for k in $KERNELS; do
+	case $k in
+	6.1) kernel_61 ;;
+	6.12) kernel_612 ;;
+	7.2|sid) sid_root ;;
+	debug) ;;
+	*) echo "setup-host.sh: unknown kernel '$k'" >&2; exit 1 ;;
+	esac
+done
+log "ready"

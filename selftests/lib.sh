@@ -1,0 +1,202 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the ipsecif selftests: TAP output (kselftest style,
+# exit 4 = skip), network namespaces, and AES-GCM SAs installed by ip xfrm.
+
+KSFT_SKIP=4
+_n=0 _fail=0 _skip=0
+NSLIST=()
+SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+echo "TAP version 13"
+
+ok()   { _n=$((_n + 1)); echo "ok $_n $*"; }
+nok()  { _n=$((_n + 1)); _fail=$((_fail + 1)); echo "not ok $_n $*"; }
+skip() { _n=$((_n + 1)); _skip=$((_skip + 1)); echo "ok $_n $1 # SKIP $2"; }
+todo() { _n=$((_n + 1)); _skip=$((_skip + 1)); echo "ok $_n $1 # TODO $2"; }
+info() { echo "# $*"; }
+
+# check DESC CMD...: CMD must succeed.
+check() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		ok "$desc"
+	else
+		nok "$desc"
+		echo "$out" | tail -5 | sed 's/^/#   /'
+	fi
+}
+
+# check_fail DESC CMD...: CMD must fail.
+check_fail() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		nok "$desc"
+		echo "#   unexpectedly succeeded: $out" | head -3
+	else
+		ok "$desc"
+	fi
+}
+
+# check_eq DESC EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		nok "$1"
+		echo "#   expected '$2', got '$3'"
+	fi
+}
+
+# check_ge DESC MIN ACTUAL
+check_ge() {
+	if [ "$3" -ge "$2" ] 2>/dev/null; then
+		ok "$1"
+	else
+		nok "$1"
+		echo "#   expected at least $2, got '$3'"
+	fi
+}
+
+ksft_exit() {
+	cleanup
+	echo "1..$_n"
+	[ $_fail = 0 ] || exit 1
+	[ $_n -gt 0 ] && [ $_skip = $_n ] && exit $KSFT_SKIP
+	exit 0
+}
+
+ksft_skip_all() {
+	echo "# SKIP: $*"
+	echo "1..0 # SKIP $*"
+	cleanup
+	exit $KSFT_SKIP
+}
+
+cleanup() {
+	local ns
+	for ns in "${NSLIST[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	NSLIST=()
+	[ -n "${CAPDIR:-}" ] && rm -rf "$CAPDIR"
+}
+trap cleanup EXIT
+
+# mkns NAME...: fresh namespaces with lo up; sets variables of those names.
+mkns() {
+	local var ns
+	for var in "$@"; do
+		ns=ipsecif-$var-$RANDOM$RANDOM
+		ip netns add "$ns" || return 1
+		ip -n "$ns" link set lo up
+		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+			net.ipv4.conf.default.rp_filter=0 net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0
+		NSLIST+=("$ns")
+		printf -v "$var" '%s' "$ns"
+	done
+}
+
+# wait_for TRIES CMD...: poll instead of sleeping.
+wait_for() {
+	local i tries=$1
+	shift
+	for ((i = 0; i < tries; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+load_module() {
+	modprobe ipsecif "$@" 2>/dev/null || insmod "$(modinfo -n ipsecif)" "$@"
+}
+
+unload_module() {
+	modprobe -r ipsecif 2>/dev/null
+	! grep -q '^ipsecif ' /proc/modules
+}
+
+# Device statistics, e.g. stat NS DEV tx_carrier_errors
+stat() {
+	ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"
+}
+
+# Two hosts on one wire: A 10.0.0.1 fd00::1, B 10.0.0.2 fd00::2.
+UNDER4_A=10.0.0.1 UNDER4_B=10.0.0.2 UNDER6_A=fd00::1 UNDER6_B=fd00::2
+wire() {
+	mkns A B || return 1
+	ip link add veth0 netns "$A" type veth peer name veth0 netns "$B" || return 1
+	ip -n "$A" addr add $UNDER4_A/24 dev veth0
+	ip -n "$B" addr add $UNDER4_B/24 dev veth0
+	ip -n "$A" addr add $UNDER6_A/64 dev veth0 nodad
+	ip -n "$B" addr add $UNDER6_B/64 dev veth0 nodad
+	ip -n "$A" link set veth0 up
+	ip -n "$B" link set veth0 up
+}
+
+KEY_AB=0x0123456789abcdef0123456789abcdef01234567
+KEY_BA=0x89abcdef0123456789abcdef0123456789abcdef
+
+# sa NS SRC DST SPI KEY IF_ID [MODE]: one AES-GCM SA (tunnel: any inner family).
+sa() {
+	local mode=${7:-tunnel} flag=()
+	[ "$mode" = tunnel ] && flag=(flag af-unspec)
+	ip -n "$1" xfrm state add src "$2" dst "$3" proto esp spi "$4" reqid "$4" \
+		mode "$mode" aead 'rfc4106(gcm(aes))' "$5" 128 if_id "$6" "${flag[@]}"
+}
+
+# pol NS DIR SEL_SRC SEL_DST TSRC TDST SPI IF_ID [MODE]
+pol() {
+	ip -n "$1" xfrm policy add dir "$2" src "$3" dst "$4" if_id "$8" \
+		tmpl src "$5" dst "$6" proto esp reqid "$7" mode "${9:-tunnel}"
+}
+
+# tunnel NS LOCAL REMOTE SPI_OUT SPI_IN KEY_OUT KEY_IN IF_ID [MODE [SEL4 SEL6]]:
+# SAs and policies of one end; by default every inner address, both families.
+tunnel() {
+	local ns=$1 l=$2 r=$3 so=$4 si=$5 ko=$6 ki=$7 id=$8 mode=${9:-tunnel}
+	local sels=("${10:-0.0.0.0/0} ${10:-0.0.0.0/0}" "${11:-::/0} ${11:-::/0}")
+	local s src dst
+	sa "$ns" "$l" "$r" "$so" "$ko" "$id" "$mode" || return 1
+	sa "$ns" "$r" "$l" "$si" "$ki" "$id" "$mode" || return 1
+	for s in "${sels[@]}"; do
+		[ "$s" = "- -" ] && continue
+		read -r src dst <<<"$s"
+		pol "$ns" out "$src" "$dst" "$l" "$r" "$so" "$id" "$mode" || return 1
+		pol "$ns" in "$src" "$dst" "$r" "$l" "$si" "$id" "$mode" || return 1
+		[ "$mode" = tunnel ] || continue
+		pol "$ns" fwd "$src" "$dst" "$r" "$l" "$si" "$id" "$mode" || return 1
+	done
+}
+
+# Capture on an underlay device in the background: capture_start NS DEV
+capture_start() {
+	CAPDIR=${CAPDIR:-$(mktemp -d)}
+	ip netns exec "$1" tcpdump -U -n -i "$2" -w "$CAPDIR/$1-$2.pcap" \
+		>/dev/null 2>"$CAPDIR/$1-$2.log" &
+	CAP_PID=$!
+	wait_for 25 grep -q listening "$CAPDIR/$1-$2.log"
+}
+
+capture_stop() {
+	sleep 0.5
+	kill "$CAP_PID" 2>/dev/null
+	wait "$CAP_PID" 2>/dev/null
+}
+
+# capture_count NS DEV FILTER: packets in the capture matching a pcap filter
+capture_count() {
+	tcpdump -n -r "$CAPDIR/$1-$2.pcap" "$3" 2>/dev/null | wc -l
+}
+
+ping_ok() {	# ping_ok NS ADDR
+	ip netns exec "$1" ping -q -c 2 -i 0.3 -W 2 "$2" >/dev/null 2>&1
+}
+
+nl() {	# raw rtnetlink requests, printing extack messages
+	python3 "$SELFTESTS/ipsecnl.py" "$@"
+}

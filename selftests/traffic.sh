@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Traffic through ipsec devices: IPv4/IPv6 inner x IPv4/IPv6 outer with
+# AES-GCM SAs from ip xfrm, counters, no plaintext on the wire, drops
+# without SAs, spoofed cleartext never seen as tunnel traffic.
+source "$(dirname "$0")/lib.sh"
+
+load_module || ksft_skip_all "ipsecif module not available"
+wire || ksft_skip_all "cannot create namespaces and veth"
+
+# ipsec1 rides IPv4 outer addresses, ipsec2 IPv6; both carry both families.
+ends() {	# ends NS SELF PEER U4_L U4_R U6_L U6_R SPI_AB SPI_BA KEY_OUT KEY_IN
+	local ns=$1 me=$2 peer=$3
+	ip -n "$ns" link add ipsec1 link veth0 type ipsec &&
+	ip -n "$ns" link add ipsec2 link veth0 type ipsec || return 1
+	ip -n "$ns" addr add 172.16.1.$me/24 dev ipsec1
+	ip -n "$ns" addr add fd01::$me/64 dev ipsec1 nodad
+	ip -n "$ns" addr add 172.16.2.$me/24 dev ipsec2
+	ip -n "$ns" addr add fd02::$me/64 dev ipsec2 nodad
+	ip -n "$ns" link set ipsec1 up
+	ip -n "$ns" link set ipsec2 up
+	tunnel "$ns" "$4" "$5" "$8" "$9" "${10}" "${11}" 1 &&
+	tunnel "$ns" "$6" "$7" "$(($8 + 16))" "$(($9 + 16))" "${10}" "${11}" 2
+}
+check "end A: devices, addresses, SAs and policies" \
+	ends "$A" 1 2 $UNDER4_A $UNDER4_B $UNDER6_A $UNDER6_B 0x100 0x200 $KEY_AB $KEY_BA
+check "end B: devices, addresses, SAs and policies" \
+	ends "$B" 2 1 $UNDER4_B $UNDER4_A $UNDER6_B $UNDER6_A 0x200 0x100 $KEY_BA $KEY_AB
+
+capture_start "$B" veth0
+capture_start_dev() { CAP_PID_WIRE=$CAP_PID; capture_start "$A" ipsec1; CAP_PID_DEV=$CAP_PID; }
+capture_start_dev
+
+check "IPv4 in IPv4: ping through ipsec1" ping_ok "$A" 172.16.1.2
+check "IPv6 in IPv4: ping through ipsec1" ping_ok "$A" fd01::2
+check "IPv4 in IPv6: ping through ipsec2" ping_ok "$A" 172.16.2.2
+check "IPv6 in IPv6: ping through ipsec2" ping_ok "$A" fd02::2
+check "TCP through the tunnel (1 MB)" sh -c \
+	"ip netns exec $B socat -u TCP4-LISTEN:5001,reuseaddr OPEN:/dev/null & sleep 0.5;
+	 head -c 1000000 /dev/zero | ip netns exec $A socat -u STDIN TCP4:172.16.1.2:5001"
+
+# --- counters ---------------------------------------------------------------
+check_ge "A ipsec1 counts transmitted packets" 4 "$(stat "$A" ipsec1 tx_packets)"
+check_ge "A ipsec1 counts received packets" 4 "$(stat "$A" ipsec1 rx_packets)"
+check_ge "A ipsec2 counts transmitted packets" 4 "$(stat "$A" ipsec2 tx_packets)"
+check_ge "B ipsec2 counts received packets" 4 "$(stat "$B" ipsec2 rx_packets)"
+check_ge "A ipsec1 counts transmitted bytes" 1000000 "$(stat "$A" ipsec1 tx_bytes)"
+
+# --- drops without SAs --------------------------------------------------------
+ip -n "$A" link add ipsec3 link veth0 type ipsec
+ip -n "$A" addr add 172.16.3.1/24 dev ipsec3
+ip -n "$A" link set ipsec3 up
+check_fail "no policy for the if_id: ping fails" ping_ok "$A" 172.16.3.2
+check_ge "... counted as tx_carrier_errors" 2 "$(stat "$A" ipsec3 tx_carrier_errors)"
+check_ge "... and tx_dropped" 2 "$(stat "$A" ipsec3 tx_dropped)"
+check_eq "... nothing counted as sent" 0 "$(stat "$A" ipsec3 tx_packets)"
+ip -n "$A" link add ipsec4 link veth0 type ipsec
+ip -n "$A" addr add 172.16.4.1/24 dev ipsec4
+ip -n "$A" link set ipsec4 up
+pol "$A" out 0.0.0.0/0 0.0.0.0/0 $UNDER4_A $UNDER4_B 0x400 4
+check_fail "policy without SA: ping fails" ping_ok "$A" 172.16.4.2
+check_ge "... counted as tx_carrier_errors" 2 "$(stat "$A" ipsec4 tx_carrier_errors)"
+ip -n "$A" xfrm state flush
+check_fail "SAs flushed while up: ping fails" ping_ok "$A" 172.16.1.2
+
+# --- the wire and the device ----------------------------------------------------
+capture_stop
+CAP_PID=$CAP_PID_WIRE capture_stop
+echo_filter='(icmp and (icmp[0]==8 or icmp[0]==0)) or (icmp6 and (ip6[40]==128 or ip6[40]==129))'
+check_eq "underlay: no echo request/reply in clear" 0 \
+	"$(capture_count "$B" veth0 "$echo_filter")"
+check_eq "underlay: no TCP in clear" 0 "$(capture_count "$B" veth0 'tcp or (ip6 and tcp)')"
+check_ge "underlay: ESP over IPv4 seen" 8 "$(capture_count "$B" veth0 'ip proto 50')"
+check_ge "underlay: ESP over IPv6 seen" 8 "$(capture_count "$B" veth0 'ip6 proto 50')"
+check_ge "tcpdump -i ipsec1: plaintext echo requests out" 4 \
+	"$(capture_count "$A" ipsec1 'icmp[0]==8 or (icmp6 and ip6[40]==128)')"
+check_ge "tcpdump -i ipsec1: plaintext echo replies in" 4 \
+	"$(capture_count "$A" ipsec1 'icmp[0]==0 or (icmp6 and ip6[40]==129)')"
+
+# --- spoofed cleartext with a tunnel source address -----------------------
+# A third host S sends cleartext to A from B's inner address.
+mkns S
+ip link add veth1 netns "$A" type veth peer name veth0 netns "$S"
+ip -n "$A" addr add 10.9.0.1/24 dev veth1
+ip -n "$A" link set veth1 up
+ip -n "$S" addr add 10.9.0.2/24 dev veth0
+ip -n "$S" addr add 172.16.1.2/32 dev lo
+ip -n "$S" link set veth0 up
+ip -n "$S" route add 172.16.1.0/24 via 10.9.0.1 src 172.16.1.2
+rx0=$(stat "$A" ipsec1 rx_packets)
+capture_start "$A" ipsec1
+ip netns exec "$S" ping -q -c 3 -i 0.3 -s 333 -W 1 172.16.1.1 >/dev/null 2>&1
+capture_stop
+check_eq "spoofed cleartext is not counted on ipsec1" "$rx0" "$(stat "$A" ipsec1 rx_packets)"
+check_eq "spoofed cleartext is not seen on ipsec1" 0 \
+	"$(capture_count "$A" ipsec1 'icmp[0]==8 and ip[2:2]==361')"
+
+ksft_exit

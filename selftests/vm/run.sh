@@ -1,0 +1,159 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build ipsecif for each kernel, boot it once in a VM (virtme-ng, TCG) and
+# run the selftests inside. Prints TAP and, last, "N passed, N failed".
+#
+#   run.sh [--kernels "6.1 6.12 7.2 debug"] [--tests "basic xfrm ..."]
+#
+# 6.1 and 6.12 are Debian 12 kernels booted on the host's root filesystem;
+# 7.2 is sid's kernel booted on a sid root (scripts/setup-host.sh makes it);
+# debug is the KASAN/lockdep 6.12 build from ../shared/kernels.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+KERNELS="6.1 6.12 7.2"
+TESTS=""
+CACHE=${IPSECIF_CACHE:-/var/cache/ipsecif}
+VM_TIMEOUT=${VM_TIMEOUT:-2400}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernels) KERNELS=$2; shift ;;
+	--tests) TESTS=$2; shift ;;
+	*) echo "usage: $0 [--kernels LIST] [--tests LIST]" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ -n "$TESTS" ] || TESTS=$(sed -n 's/^TEST_PROGS *[:+]*= *//p' "$top/selftests/Makefile" |
+	tr ' ' '\n' | sed -n 's/\.sh$//p' | tr '\n' ' ')
+
+passed=0 failed=0 skipped=0 n=0
+tap() {	# tap ok|fail|skip DESC [REASON]
+	n=$((n + 1))
+	case $1 in
+	ok) passed=$((passed + 1)); echo "ok $n $2" ;;
+	fail) failed=$((failed + 1)); echo "not ok $n $2${3:+ # $3}" ;;
+	skip) skipped=$((skipped + 1)); echo "ok $n $2 # SKIP ${3:-}" ;;
+	esac
+}
+finish() {
+	echo "1..$n"
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ "$failed" = 0 ]
+	exit
+}
+
+echo "TAP version 13"
+if ! bash "$top/scripts/setup-host.sh" $KERNELS >&2; then
+	tap fail "setup: install build and test dependencies"
+	finish
+fi
+
+# Sets KVER, ROOT (root filesystem the VM boots on) for a kernel name.
+resolve() {
+	local sid=$CACHE/sid pick
+	ROOT=/
+	case $1 in
+	6.1) pick=$(ls /boot/vmlinuz-6.1.* 2>/dev/null | sort -V | tail -1) ;;
+	6.12) pick=$(ls /boot/vmlinuz-6.12.*+deb12-amd64 2>/dev/null | sort -V | tail -1) ;;
+	7.2) ROOT=$sid; pick=$(ls "$sid"/boot/vmlinuz-* 2>/dev/null | sort -V | tail -1) ;;
+	debug) pick=$(ls /boot/vmlinuz-*-ipsecif-debug 2>/dev/null | tail -1) ;;
+	esac
+	[ -n "$pick" ] || return 1
+	KVER=${pick##*/vmlinuz-}
+}
+
+in_root() {	# run a command in ROOT (a chroot with /proc for objtool)
+	if [ "$ROOT" = / ]; then
+		"$@"
+		return
+	fi
+	mountpoint -q "$ROOT/proc" || mount -t proc proc "$ROOT/proc"
+	chroot "$ROOT" "$@"
+	local rc=$?
+	umount "$ROOT/proc"
+	return $rc
+}
+
+# Copy the work tree into ROOT, build and install the module there.
+build() {
+	local src=/var/tmp/ipsecif-$KVER
+	rm -rf "$ROOT$src"
+	mkdir -p "$ROOT$src"
+	(cd "$top" && git ls-files -co --exclude-standard -z |
+		tar --null -cf - -T -) | tar -xf - -C "$ROOT$src"
+	in_root make -C "$src" KVER="$KVER" all install >"$OUT/build.log" 2>&1 &&
+		in_root depmod "$KVER" >>"$OUT/build.log" 2>&1
+}
+
+# The kernel log must be free of splats even when every test passed.
+log_clean() {
+	grep -E 'BUG:|WARNING:|Call Trace:|ref_tracker:|unreferenced object|UBSAN:|KASAN:|general protection|Oops' \
+		"$1" 2>/dev/null | head -5
+}
+
+for k in $KERNELS; do
+	if ! resolve "$k"; then
+		tap fail "$k: kernel installed"
+		continue
+	fi
+	OUT=$ROOT/var/tmp/ipsecif-out-$KVER
+	rm -rf "$OUT"
+	mkdir -p "$OUT"
+	echo "# $k: kernel $KVER, root $ROOT"
+	if ! build; then
+		tap fail "$k: build and install ipsecif.ko" "see below"
+		sed 's/^/#   /' "$OUT/build.log" | tail -30
+		continue
+	fi
+	tap ok "$k: build and install ipsecif.ko"
+
+	vm=(vng --run "$ROOT/boot/vmlinuz-$KVER" --disable-kvm --cpus 2 --memory 2G
+	    --user root --rwdir="/var/tmp/ipsecif-out-$KVER=$OUT")
+	[ "$ROOT" = / ] || vm+=(--root "$ROOT")
+	start=$(date +%s)
+	timeout "$VM_TIMEOUT" "${vm[@]}" --exec \
+		"bash /var/tmp/ipsecif-$KVER/selftests/vm/guest.sh /var/tmp/ipsecif-out-$KVER $TESTS" \
+		</dev/null >"$OUT/console.log" 2>&1
+	echo "# $k: VM ran $(( $(date +%s) - start ))s"
+	if [ ! -f "$OUT/done" ]; then
+		tap fail "$k: VM booted and ran the suite" "console tail below"
+		tail -30 "$OUT/console.log" | sed 's/^/#   /'
+	fi
+	for t in $TESTS; do
+		f=$OUT/$t.tap
+		[ -f "$f" ] || continue
+		rc=$(cat "$OUT/$t.rc" 2>/dev/null || echo 1)
+		sed -n 's/^#/#/p' "$f" | grep -v '^# *$' | head -0
+		saw=0
+		while IFS= read -r line; do
+			case $line in
+			"not ok "*)
+				saw=1; tap fail "$k $t: ${line#not ok * }" ;;
+			"ok "*"# SKIP"*|"ok "*"# skip"*|"ok "*"# TODO"*)
+				saw=1; d=${line#ok * }; tap skip "$k $t: ${d%% # *}" "${d#* # }" ;;
+			"ok "*)
+				saw=1; tap ok "$k $t: ${line#ok * }" ;;
+			"# "*) echo "$line" ;;
+			esac
+		done <"$f"
+		if [ "$rc" = 4 ] && [ $saw = 0 ]; then
+			tap skip "$k $t" "$(grep -m1 -i skip "$f" | sed 's/^# *//')"
+		elif [ "$rc" != 0 ] && [ "$rc" != 4 ]; then
+			grep -q '^not ok' "$f" ||
+				tap fail "$k $t: exits 0" "exit code $rc"
+		fi
+		if [ -s "$OUT/$t.err" ] && [ "$rc" != 0 ]; then
+			tail -15 "$OUT/$t.err" | sed 's/^/#   stderr: /'
+		fi
+	done
+	splat=$(log_clean "$OUT/dmesg.txt")
+	if [ -f "$OUT/dmesg.txt" ] && [ -z "$splat" ]; then
+		tap ok "$k: kernel log has no BUG, WARNING, leak or sanitizer report"
+	else
+		tap fail "$k: kernel log has no BUG, WARNING, leak or sanitizer report"
+		echo "$splat" | sed 's/^/#   /'
+	fi
+done
+finish
