@@ -372,21 +372,11 @@ void ipsecif_xfrm_exit(void)
 
 /* --- transmit ----------------------------------------------------------- */
 
-/*
- * Route of the inner destination through the attached physical device,
- * where transport-mode SAs send and where tunnel-mode SAs look up their
- * outer route (through fl->flowi_oif). Unattached, the packet's own route.
- */
-static struct dst_entry *ipsecif_underlay(struct ipsecif *p,
-					  struct sk_buff *skb,
-					  const struct flowi *fl, int link)
+/* Route of the inner destination through the physical device @link. */
+static struct dst_entry *ipsecif_link_route(struct ipsecif *p,
+					    struct sk_buff *skb,
+					    const struct flowi *fl, int link)
 {
-	struct dst_entry *dst = skb_dst(skb);
-
-	if (!link && dst) {
-		dst_hold(dst);
-		return dst;
-	}
 	if (skb->protocol == htons(ETH_P_IP)) {
 		struct flowi4 fl4 = {
 			.daddr		= fl->u.ip4.daddr,
@@ -395,7 +385,7 @@ static struct dst_entry *ipsecif_underlay(struct ipsecif *p,
 		};
 		struct rtable *rt = ip_route_output_key(p->net, &fl4);
 
-		return IS_ERR(rt) ? ERR_CAST(rt) : &rt->dst;
+		return IS_ERR(rt) ? NULL : &rt->dst;
 	}
 #if IS_ENABLED(CONFIG_IPV6)
 	{
@@ -404,18 +394,38 @@ static struct dst_entry *ipsecif_underlay(struct ipsecif *p,
 			.flowi6_oif	= link,
 			.flowi6_mark	= fl->flowi_mark,
 		};
-		int err;
+		struct dst_entry *dst = ip6_route_output(p->net, NULL, &fl6);
 
-		dst = ip6_route_output(p->net, NULL, &fl6);
-		err = dst->error;
-		if (err) {
-			dst_release(dst);
-			return ERR_PTR(err);
-		}
-		return dst;
+		if (!dst->error)
+			return dst;
+		dst_release(dst);
 	}
 #endif
-	return ERR_PTR(-EAFNOSUPPORT);
+	return NULL;
+}
+
+/*
+ * The route xfrm starts from. Transport-mode SAs send along it, so when
+ * attached it is the route through the physical device (a host-to-host
+ * tunnel to the IKE peer then needs no fwmark). Tunnel-mode SAs look up
+ * their own outer route, through fl->flowi_oif = link, and ignore it.
+ * Otherwise the packet's own route: if it leads back into the device,
+ * the loop check drops the packet.
+ */
+static struct dst_entry *ipsecif_underlay(struct ipsecif *p,
+					  struct sk_buff *skb,
+					  const struct flowi *fl, int link)
+{
+	struct dst_entry *dst = link ? ipsecif_link_route(p, skb, fl, link) :
+				       NULL;
+
+	if (dst)
+		return dst;
+	dst = skb_dst(skb);
+	if (!dst)
+		return ERR_PTR(-ENETUNREACH);
+	dst_hold(dst);
+	return dst;
 }
 
 /* Flow of the inner packet, as xfrm policies see it. */

@@ -64,8 +64,8 @@ PIN
 
 host_tools() {
 	need_pkgs build-essential make gcc kmod iproute2 qemu-system-x86 qemu-utils \
-		debootstrap libmnl-dev pkg-config sparse tcpdump nftables iptables jq \
-		busybox procps iputils-ping python3 socat dkms udev
+		debootstrap libmnl-dev pkg-config sparse tcpdump nftables iptables jq socat \
+		busybox-static procps iputils-ping python3 dkms udev util-linux
 	if ! command -v vng >/dev/null; then
 		trixie_source
 		apt_update

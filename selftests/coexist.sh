@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# ipsec devices and Linux's xfrm interfaces side by side, in both load
+# orders and across unloads. Both modules claim the single xfrm if_id decode
+# slot; ipsecif's callback serves both kinds and retakes the slot.
+source "$(dirname "$0")/lib.sh"
+
+modinfo xfrm_interface >/dev/null 2>&1 || ksft_skip_all "no xfrm_interface module"
+modprobe -r xfrm_interface 2>/dev/null
+unload_module
+wire || ksft_skip_all "cannot create namespaces and veth"
+
+# B is plain policy-based IPsec, independent of both modules: one tunnel
+# for 172.16.1.0/24 (A's ipsec1, if_id 1), one for 172.16.5.0/24 (A's
+# xfrm5, if_id 5).
+peer() {
+	local net spi
+	for net in 1 5; do
+		spi=$((0x900 + net))
+		ip -n "$B" addr add 172.16.$net.2/32 dev lo
+		ip -n "$B" route add 172.16.$net.1/32 dev veth0 src 172.16.$net.2
+		ip -n "$B" xfrm state add src $UNDER4_B dst $UNDER4_A proto esp spi $spi \
+			reqid $spi mode tunnel aead 'rfc4106(gcm(aes))' $KEY_BA 128
+		ip -n "$B" xfrm state add src $UNDER4_A dst $UNDER4_B proto esp \
+			spi $((spi + 16)) reqid $((spi + 16)) mode tunnel \
+			aead 'rfc4106(gcm(aes))' $KEY_AB 128
+		ip -n "$B" xfrm policy add dir out src 172.16.$net.2/32 dst 172.16.$net.1/32 \
+			tmpl src $UNDER4_B dst $UNDER4_A proto esp reqid $spi mode tunnel
+		ip -n "$B" xfrm policy add dir in src 172.16.$net.1/32 dst 172.16.$net.2/32 \
+			tmpl src $UNDER4_A dst $UNDER4_B proto esp reqid $((spi + 16)) mode tunnel
+	done
+}
+# A's SAs for if_id 1 and 5 (they outlive the devices and the modules).
+a_sas() {
+	local id spi
+	for id in 1 5; do
+		spi=$((0x900 + id))
+		tunnel "$A" $UNDER4_A $UNDER4_B $((spi + 16)) $spi $KEY_AB $KEY_BA $id \
+			tunnel 0.0.0.0/0 - || return 1
+	done
+}
+mk_ipsec() {
+	ip -n "$A" link add ipsec1 link veth0 type ipsec &&
+	ip -n "$A" addr add 172.16.1.1/24 dev ipsec1 &&
+	ip -n "$A" link set ipsec1 up
+}
+mk_xfrm() {
+	ip -n "$A" link add xfrm5 type xfrm dev veth0 if_id 5 &&
+	ip -n "$A" addr add 172.16.5.1/24 dev xfrm5 &&
+	ip -n "$A" link set xfrm5 up
+}
+ipsec_ok() { ping_ok "$A" 172.16.1.2; }
+xfrm_ok() { ping_ok "$A" 172.16.5.2; }
+
+check "peer B and A's SAs configured" sh -c "$(declare -f peer a_sas tunnel sa pol);
+	A=$A B=$B UNDER4_A=$UNDER4_A UNDER4_B=$UNDER4_B KEY_AB=$KEY_AB KEY_BA=$KEY_BA; peer && a_sas"
+
+info "order 1: ipsecif, then xfrm_interface"
+check "load ipsecif" load_module
+check "ipsec1 created" mk_ipsec
+check "ipsec1 passes traffic alone" ipsec_ok
+check "load xfrm_interface" modprobe xfrm_interface
+check "xfrm5 created" mk_xfrm
+check "ipsec1 still passes traffic" ipsec_ok
+check "xfrm5 passes traffic" xfrm_ok
+
+info "unloading xfrm_interface while ipsecif stays"
+ip -n "$A" link del xfrm5
+check "unload xfrm_interface" modprobe -r xfrm_interface
+check "ipsec1 still passes traffic" ipsec_ok
+
+info "order 2: xfrm_interface, then ipsecif"
+ip -n "$A" link del ipsec1
+check "unload ipsecif" unload_module
+check "load xfrm_interface" modprobe xfrm_interface
+check "xfrm5 created" mk_xfrm
+check "xfrm5 passes traffic alone" xfrm_ok
+check "load ipsecif" load_module
+check "ipsec1 created" mk_ipsec
+check "ipsec1 passes traffic" ipsec_ok
+check "xfrm5 still passes traffic" xfrm_ok
+
+info "unloading ipsecif while xfrm_interface stays"
+ip -n "$A" link del ipsec1
+check "unload ipsecif" unload_module
+# Documented limitation: the slot cannot be handed back to xfrm_interface.
+if xfrm_ok; then
+	ok "xfrm5 still passes traffic"
+else
+	todo "xfrm5 still passes traffic" "known limitation: reload xfrm_interface (README)"
+fi
+ip -n "$A" link del xfrm5
+check "the remedy: reload xfrm_interface" sh -c "modprobe -r xfrm_interface && modprobe xfrm_interface"
+check "xfrm5 recreated" mk_xfrm
+check "xfrm5 passes traffic again" xfrm_ok
+ip -n "$A" link del xfrm5
+modprobe -r xfrm_interface
+
+ksft_exit

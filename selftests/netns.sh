@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# A device moved to another namespace keeps encrypting in the namespace it
+# was created in (its SAs and policies live there), like WireGuard. Namespace
+# teardown deletes devices; the module unloads with devices and SAs present.
+source "$(dirname "$0")/lib.sh"
+
+load_module || ksft_skip_all "ipsecif module not available"
+wire || ksft_skip_all "cannot create namespaces and veth"
+mkns C
+
+end() {	# end NS ME SPI_OUT SPI_IN KEY_OUT KEY_IN LOCAL REMOTE
+	ip -n "$1" link add ipsec1 link veth0 type ipsec &&
+	tunnel "$1" "$7" "$8" "$3" "$4" "$5" "$6" 1
+}
+check "A: ipsec1 with SAs and policies" \
+	end "$A" 1 0x700 0x800 $KEY_AB $KEY_BA $UNDER4_A $UNDER4_B
+check "B: ipsec1 with SAs and policies" \
+	end "$B" 2 0x800 0x700 $KEY_BA $KEY_AB $UNDER4_B $UNDER4_A
+ip -n "$B" addr add 172.16.1.2/24 dev ipsec1
+ip -n "$B" addr add fd01::2/64 dev ipsec1 nodad
+ip -n "$B" link set ipsec1 up
+
+check "move A's ipsec1 into namespace C" ip -n "$A" link set ipsec1 netns "$C"
+check_fail "... it left A" ip -n "$A" link show ipsec1
+ip -n "$C" addr add 172.16.1.1/24 dev ipsec1
+ip -n "$C" addr add fd01::1/64 dev ipsec1 nodad
+ip -n "$C" link set ipsec1 up
+check_eq "C has no SAs of its own" 0 "$(ip -n "$C" xfrm state | wc -l)"
+check "ip -d link in C shows the link namespace" \
+	sh -c "ip -n $C -d link show ipsec1 | grep -q link-netns"
+capture_start "$B" veth0
+check "IPv4 ping from C through the moved device" ping_ok "$C" 172.16.1.2
+check "IPv6 ping from C through the moved device" ping_ok "$C" fd01::2
+capture_stop
+check_ge "encrypted on A's wire" 4 "$(capture_count "$B" veth0 'ip proto 50')"
+check_eq "nothing in clear" 0 "$(capture_count "$B" veth0 'icmp or (icmp6 and ip6[40]==128)')"
+check_ge "counters of the moved device" 4 "$(stat "$C" ipsec1 rx_packets)"
+check_fail "the if_id stays taken in A, the birth namespace" \
+	ip -n "$A" link add ipsec1 type ipsec
+
+# Inbound policy is still enforced across the move: remove it in A.
+ip -n "$A" xfrm policy delete dir in src 0.0.0.0/0 dst 0.0.0.0/0 if_id 1
+check_fail "without A's inbound policy, decrypted packets are dropped" ping_ok "$C" 172.16.1.2
+pol "$A" in 0.0.0.0/0 0.0.0.0/0 $UNDER4_B $UNDER4_A 0x800 1
+check "with it back, traffic flows again" ping_ok "$C" 172.16.1.2
+
+ip netns del "$C"
+check "deleting C deletes the device" wait_for 50 sh -c "ip -n $A link add ipsec1 type ipsec"
+check "... and frees its if_id in A" ip -n "$A" link show ipsec1
+
+# A device living elsewhere goes away with its birth namespace.
+mkns D
+ip -n "$A" link set ipsec1 netns "$D"
+ip netns del "$A"
+check "deleting the birth namespace deletes a moved device" \
+	wait_for 50 sh -c "! ip -n $D link show ipsec1"
+
+# Unload with devices (one moved) and SAs present everywhere.
+mkns E
+ip -n "$B" link add ipsec9 type ipsec
+ip -n "$B" link set ipsec9 netns "$E"
+ip link add ipsec77 type ipsec
+check "rmmod with devices and SAs present" unload_module
+check_fail "... devices are gone from B" ip -n "$B" link show ipsec1
+check_fail "... from E" ip -n "$E" link show ipsec9
+check_fail "... and from the initial namespace" ip link show ipsec77
+check_ge "... SAs stay in B" 2 "$(ip -n "$B" xfrm state | grep -c '^src')"
+check "the module loads again" load_module
+check "and works: ipsec1 in B again" ip -n "$B" link add ipsec1 type ipsec
+
+ksft_exit

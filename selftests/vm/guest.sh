@@ -2,16 +2,41 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the VM: each selftest with its TAP in OUT/NAME.tap, then the
 # kernel log (after a kmemleak scan where available) in OUT/dmesg.txt.
+# A test stuck past TEST_TIMEOUT seconds gets its blocked tasks and stacks
+# dumped into the log before it is killed.
 #   guest.sh OUT TEST...
 out=$1
 shift
 cd "$(dirname "$0")/.." || exit 1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+TEST_TIMEOUT=${TEST_TIMEOUT:-400}
 echo "# guest: $(uname -r), tests: $*"
-sysctl -qw kernel.panic_on_warn=0 2>/dev/null
+sysctl -qw kernel.hung_task_timeout_secs=20 kernel.hung_task_warnings=10 2>/dev/null
+
+dump_stuck() {	# dump_stuck PID: what the stuck test and the kernel are doing
+	local p
+	echo "# guest: $1 stuck, dumping tasks" >&2
+	echo w >/proc/sysrq-trigger 2>/dev/null
+	for p in $(pgrep -s "$(ps -o sid= -p "$1")"); do
+		echo "## $p $(tr '\0' ' ' <"/proc/$p/cmdline")"
+		cat "/proc/$p/stack" 2>/dev/null
+	done >"$out/stuck-stacks.txt"
+}
+
 for t in "$@"; do
 	echo "# guest: running $t"
-	timeout 900 bash "./$t.sh" >"$out/$t.tap" 2>"$out/$t.err"
+	setsid bash "./$t.sh" >"$out/$t.tap" 2>"$out/$t.err" &
+	pid=$!
+	for ((s = 0; s < TEST_TIMEOUT; s++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		dump_stuck "$pid"
+		kill -KILL -- "-$pid" 2>/dev/null
+		echo "not ok 999 $t did not finish within ${TEST_TIMEOUT}s" >>"$out/$t.tap"
+	fi
+	wait "$pid"
 	echo $? >"$out/$t.rc"
 	grep -E '^(not )?ok ' "$out/$t.tap" | sed "s/^/# $t: /"
 done

@@ -78,7 +78,7 @@ in_root() {	# run a command in ROOT (a chroot with /proc for objtool)
 
 # Copy the work tree into ROOT, build and install the module there.
 build() {
-	local src=/var/tmp/ipsecif-$KVER
+	local src=/srv/ipsecif-$KVER
 	rm -rf "$ROOT$src"
 	mkdir -p "$ROOT$src"
 	(cd "$top" && git ls-files -co --exclude-standard -z |
@@ -89,7 +89,7 @@ build() {
 
 # The kernel log must be free of splats even when every test passed.
 log_clean() {
-	grep -E 'BUG:|WARNING:|Call Trace:|ref_tracker:|unreferenced object|UBSAN:|KASAN:|general protection|Oops' \
+	grep -E 'BUG:|WARNING:|Call Trace:|blocked for more than|ref_tracker:|unreferenced object|UBSAN:|KASAN:|general protection|Oops' \
 		"$1" 2>/dev/null | head -5
 }
 
@@ -98,7 +98,7 @@ for k in $KERNELS; do
 		tap fail "$k: kernel installed"
 		continue
 	fi
-	OUT=$ROOT/var/tmp/ipsecif-out-$KVER
+	OUT=${ROOT%/}/srv/ipsecif-out-$KVER
 	rm -rf "$OUT"
 	mkdir -p "$OUT"
 	echo "# $k: kernel $KVER, root $ROOT"
@@ -109,12 +109,12 @@ for k in $KERNELS; do
 	fi
 	tap ok "$k: build and install ipsecif.ko"
 
-	vm=(vng --run "$ROOT/boot/vmlinuz-$KVER" --disable-kvm --cpus 2 --memory 2G
-	    --user root --rwdir="/var/tmp/ipsecif-out-$KVER=$OUT")
+	vm=(vng --run "${ROOT%/}/boot/vmlinuz-$KVER" --disable-kvm --cpus 2 --memory 2G
+	    --user root --rwdir="/srv/ipsecif-out-$KVER=$OUT")
 	[ "$ROOT" = / ] || vm+=(--root "$ROOT")
 	start=$(date +%s)
 	timeout "$VM_TIMEOUT" "${vm[@]}" --exec \
-		"bash /var/tmp/ipsecif-$KVER/selftests/vm/guest.sh /var/tmp/ipsecif-out-$KVER $TESTS" \
+		"bash /srv/ipsecif-$KVER/selftests/vm/guest.sh /srv/ipsecif-out-$KVER $TESTS" \
 		</dev/null >"$OUT/console.log" 2>&1
 	echo "# $k: VM ran $(( $(date +%s) - start ))s"
 	if [ ! -f "$OUT/done" ]; then
@@ -154,6 +154,11 @@ for k in $KERNELS; do
 	else
 		tap fail "$k: kernel log has no BUG, WARNING, leak or sanitizer report"
 		echo "$splat" | sed 's/^/#   /'
+	fi
+	if [ -s "$OUT/stuck-stacks.txt" ]; then
+		echo "# $k: a test got stuck; its stacks and blocked tasks:"
+		sed 's/^/#   /' "$OUT/stuck-stacks.txt" | head -60
+		grep -A25 'blocked state\|task:' "$OUT/dmesg.txt" | sed 's/^/#   /' | head -80
 	fi
 done
 finish

@@ -1,0 +1,33 @@
+#!/bin/bash
+# checkpatch --strict, sparse (C=2) and W=1 over the module, for every
+# kernel whose headers are installed. Needs linux-source-6.12 for
+# checkpatch.pl and sparse (scripts/setup-host.sh lint installs both).
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+rc=0
+cp=${CHECKPATCH:-$(ls /usr/src/linux-source-*/scripts/checkpatch.pl 2>/dev/null | tail -1)}
+if [ -z "$cp" ]; then
+	tar=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | tail -1)
+	if [ -n "$tar" ]; then
+		tar -C /usr/src -xJf "$tar" --wildcards '*/scripts/*' '*/Documentation/dev-tools/*' \
+			'*/Documentation/process/*' 2>/dev/null
+		cp=$(ls /usr/src/linux-source-*/scripts/checkpatch.pl 2>/dev/null | tail -1)
+	fi
+fi
+if [ -n "$cp" ]; then
+	echo "# checkpatch --strict"
+	"$cp" --strict --no-tree --terse --show-types \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG,CONFIG_DESCRIPTION \
+		-f "$top"/module/*.c "$top"/module/*.h "$top"/include/uapi/linux/*.h || rc=1
+else
+	echo "# checkpatch.pl not found (install linux-source-6.12)"; rc=1
+fi
+for kdir in /lib/modules/*/build; do
+	[ -e "$kdir/Makefile" ] || continue
+	echo "# W=1 C=2 against $kdir"
+	out=$(make -s -C "$kdir" M="$top" W=1 C=2 modules 2>&1)
+	make -s -C "$kdir" M="$top" clean >/dev/null 2>&1
+	if grep -E 'warning|error' <<<"$out"; then rc=1; fi
+done
+[ $rc = 0 ] && echo "# lint clean"
+exit $rc
