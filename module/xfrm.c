@@ -472,6 +472,93 @@ static bool ipsecif_too_big(struct sk_buff *skb, struct dst_entry *dst)
 	return true;
 }
 
+static void ipsecif_esp_addrs(struct sk_buff *skb, unsigned short family,
+			      const xfrm_address_t **saddr,
+			      const xfrm_address_t **daddr)
+{
+	if (family == AF_INET) {
+		*saddr = (const xfrm_address_t *)&ip_hdr(skb)->saddr;
+		*daddr = (const xfrm_address_t *)&ip_hdr(skb)->daddr;
+		return;
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	*saddr = (const xfrm_address_t *)&ipv6_hdr(skb)->saddr;
+	*daddr = (const xfrm_address_t *)&ipv6_hdr(skb)->daddr;
+#endif
+}
+
+/*
+ * Tunnel-mode SAs look up their outer route themselves, ignoring the
+ * attached device: when the peer is routed into the device, the encrypted
+ * packet comes back here. It is ESP of one of our own outbound SAs (same
+ * addresses, SPI and if_id); anything else is not.
+ */
+static bool ipsecif_own_esp(struct ipsecif *p, struct sk_buff *skb, u32 if_id)
+{
+	const xfrm_address_t *saddr, *daddr;
+	unsigned short family;
+	struct xfrm_state *x;
+	unsigned int off;
+	__be32 spi;
+	bool own;
+
+	if (skb->protocol == htons(ETH_P_IP) &&
+	    ip_hdr(skb)->protocol == IPPROTO_ESP) {
+		family = AF_INET;
+		off = ip_hdrlen(skb);
+#if IS_ENABLED(CONFIG_IPV6)
+	} else if (skb->protocol == htons(ETH_P_IPV6) &&
+		   ipv6_hdr(skb)->nexthdr == IPPROTO_ESP) {
+		family = AF_INET6;
+		off = sizeof(struct ipv6hdr);
+#endif
+	} else {
+		return false;
+	}
+	off += skb_network_offset(skb);
+	if (!pskb_may_pull(skb, off + sizeof(struct ip_esp_hdr)))
+		return false;
+	/* pskb_may_pull() may move the headers: read them again. */
+	ipsecif_esp_addrs(skb, family, &saddr, &daddr);
+	spi = ((const struct ip_esp_hdr *)(skb->data + off))->spi;
+
+	x = xfrm_state_lookup(p->net, skb->mark, daddr, spi, IPPROTO_ESP,
+			      family);
+	if (!x)
+		return false;
+	own = x->if_id == if_id && x->props.mode == XFRM_MODE_TUNNEL &&
+	      xfrm_addr_equal(&x->props.saddr, saddr, family);
+	xfrm_state_put(x);
+	return own;
+}
+
+/* Send our own ESP on through the physical device @link. */
+static void ipsecif_xmit_own_esp(struct ipsecif *p, struct net_device *dev,
+				 struct sk_buff *skb, int link)
+{
+	struct dst_entry *dst;
+	struct flowi fl = {};
+
+	if (skb->protocol == htons(ETH_P_IP))
+		fl.u.ip4.daddr = ip_hdr(skb)->daddr;
+#if IS_ENABLED(CONFIG_IPV6)
+	else
+		fl.u.ip6.daddr = ipv6_hdr(skb)->daddr;
+#endif
+	fl.flowi_mark = skb->mark;
+	dst = ipsecif_link_route(p, skb, &fl, link);
+	if (!dst || dst->dev == dev) {
+		DEV_STATS_INC(dev, tx_carrier_errors);
+		DEV_STATS_INC(dev, tx_dropped);
+		dst_release(dst);
+		kfree_skb(skb);
+		return;
+	}
+	skb_dst_set(skb, dst);
+	skb->dev = dst->dev;
+	dst_output(p->net, skb->sk, skb);
+}
+
 /* Drop a packet that no SA of ours protects: it is never sent in clear. */
 static void ipsecif_tx_unprotected(struct net_device *dev, struct sk_buff *skb,
 				   struct dst_entry *dst)
@@ -494,6 +581,10 @@ netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
 
 	if (ipsecif_flow(dev, skb, &fl))
 		goto drop;
+	if (link && ipsecif_own_esp(p, skb, if_id)) {
+		ipsecif_xmit_own_esp(p, dev, skb, link);
+		return NETDEV_TX_OK;
+	}
 	dst = ipsecif_underlay(p, skb, &fl, link);
 	if (IS_ERR(dst)) {
 		ipsecif_tx_unprotected(dev, skb, NULL);
@@ -505,7 +596,9 @@ netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
 		ipsecif_tx_unprotected(dev, skb, dst);
 		goto drop;
 	}
-	if (dst->dev == dev) {
+	/* Attached, tunnel-mode output comes back: see ipsecif_own_esp(). */
+	if (dst->dev == dev &&
+	    !(link && dst->xfrm->props.mode == XFRM_MODE_TUNNEL)) {
 		DEV_STATS_INC(dev, collisions);
 		net_warn_ratelimited("%s: SA route leads back into the device; attach it to a physical device\n",
 				     dev->name);

@@ -52,8 +52,8 @@ mk_xfrm() {
 ipsec_ok() { ping_ok "$A" 172.16.1.2; }
 xfrm_ok() { ping_ok "$A" 172.16.5.2; }
 
-check "peer B and A's SAs configured" sh -c "$(declare -f peer a_sas tunnel sa pol);
-	A=$A B=$B UNDER4_A=$UNDER4_A UNDER4_B=$UNDER4_B KEY_AB=$KEY_AB KEY_BA=$KEY_BA; peer && a_sas"
+both_sides() { peer && a_sas; }
+check "peer B and A's SAs configured" both_sides
 
 info "order 1: ipsecif, then xfrm_interface"
 check "load ipsecif" load_module
@@ -66,7 +66,7 @@ check "xfrm5 passes traffic" xfrm_ok
 
 info "unloading xfrm_interface while ipsecif stays"
 ip -n "$A" link del xfrm5
-check "unload xfrm_interface" modprobe -r xfrm_interface
+check "unload xfrm_interface (rmmod: modprobe -r would also unload xfrm6_tunnel, which flushes every SA)" rmmod xfrm_interface
 check "ipsec1 still passes traffic" ipsec_ok
 
 info "order 2: xfrm_interface, then ipsecif"
@@ -90,7 +90,7 @@ else
 	todo "xfrm5 still passes traffic" "known limitation: reload xfrm_interface (README)"
 fi
 ip -n "$A" link del xfrm5
-check "the remedy: reload xfrm_interface" sh -c "modprobe -r xfrm_interface && modprobe xfrm_interface"
+check "the remedy: reload xfrm_interface" sh -c "rmmod xfrm_interface && modprobe xfrm_interface"
 check "xfrm5 recreated" mk_xfrm
 check "xfrm5 passes traffic again" xfrm_ok
 ip -n "$A" link del xfrm5

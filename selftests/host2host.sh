@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Host-to-host tunnels whose traffic selector is the IKE/ESP peer itself,
-# with the peer's address routed into the ipsec device. Attached to the
+# with the peer's address routed into the ipsec device, in transport and
+# tunnel mode. Attached to the
 # physical device, this needs no fwmark and no extra routing rule (Linux's
 # xfrm interfaces drop it as a routing loop). Detached, it is a loop: drop.
 source "$(dirname "$0")/lib.sh"
@@ -28,11 +29,13 @@ h2h() {
 	ip -n "$ns" -6 route replace "$r6/128" dev ipsec1 src "$l6"
 }
 
+both_ends() {
+	h2h "$A" $UNDER4_A $UNDER4_B $UNDER6_A $UNDER6_B 0x500 0x600 $KEY_AB $KEY_BA "$1" &&
+	h2h "$B" $UNDER4_B $UNDER4_A $UNDER6_B $UNDER6_A 0x600 0x500 $KEY_BA $KEY_AB "$1"
+}
+
 for mode in transport tunnel; do
-	check "$mode: both ends configured, peer address routed into ipsec1" sh -c "
-		$(declare -f h2h sa pol); UNDER4_A=$UNDER4_A
-		h2h $A $UNDER4_A $UNDER4_B $UNDER6_A $UNDER6_B 0x500 0x600 $KEY_AB $KEY_BA $mode &&
-		h2h $B $UNDER4_B $UNDER4_A $UNDER6_B $UNDER6_A 0x600 0x500 $KEY_BA $KEY_AB $mode"
+	check "$mode: both ends configured, peer address routed into ipsec1" both_ends $mode
 	check_eq "$mode: no fwmark rule, only the default routing rules" 3 \
 		"$(ip -n "$A" rule show | wc -l)"
 	capture_start "$B" veth0

@@ -182,9 +182,17 @@ capture_start() {
 	wait_for 25 grep -q listening "$CAPDIR/$1-$2.log"
 }
 
+# Stop once the capture file has stopped growing (tcpdump lags under TCG).
 capture_stop() {
-	sleep 0.5
-	kill "$CAP_PID" 2>/dev/null
+	local f last=-1 size i
+	f=$(ls -t "$CAPDIR"/*.pcap 2>/dev/null | head -1)
+	for ((i = 0; i < 20; i++)); do
+		sleep 0.5
+		size=$(wc -c <"$f" 2>/dev/null || echo 0)
+		[ "$size" = "$last" ] && break
+		last=$size
+	done
+	kill -INT "$CAP_PID" 2>/dev/null
 	wait "$CAP_PID" 2>/dev/null
 }
 
