@@ -90,6 +90,19 @@ kernel_612() {
 	apt-get install -y -qq --no-install-recommends "$v" "${v/image/headers}" >&2
 }
 
+# The KASAN/lockdep/kmemleak 6.12 build shipped beside the repository.
+kernel_debug() {
+	local dir=${IPSECIF_DEBUG_KERNELS:-$(dirname "$0")/../../shared/kernels}
+	ls /boot/vmlinuz-*-ipsecif-debug >/dev/null 2>&1 && return
+	ls "$dir"/linux-image-*-ipsecif-debug_*.deb >/dev/null 2>&1 || {
+		echo "setup-host.sh: no debug kernel packages in $dir" >&2
+		exit 1
+	}
+	log "installing the debug kernel from $dir"
+	dpkg -i "$dir"/linux-image-*-ipsecif-debug_*.deb \
+		"$dir"/linux-headers-*-ipsecif-debug_*.deb >&2
+}
+
 sid_root() {
 	[ -f "$SID/.ipsecif-ready" ] && return
 	need_pkgs debootstrap
@@ -104,7 +117,7 @@ sid_root() {
 	chroot "$SID" apt-get update -qq >&2
 	chroot "$SID" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends gcc make kmod iproute2 libc6-dev libmnl-dev \
-		pkg-config linux-headers-amd64 linux-image-amd64 udev \
+		pkg-config linux-headers-amd64 linux-image-amd64 udev xz-utils \
 		tcpdump nftables iptables jq procps iputils-ping busybox socat \
 		python3 >&2
 	umount "$SID/proc" || true
@@ -117,7 +130,7 @@ for k in $KERNELS; do
 	6.1) kernel_61 ;;
 	6.12) kernel_612 ;;
 	7.2|sid) sid_root ;;
-	debug) ;;
+	debug) kernel_debug ;;
 	*) echo "setup-host.sh: unknown kernel '$k'" >&2; exit 1 ;;
 	esac
 done

@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.." || exit 1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 TEST_TIMEOUT=${TEST_TIMEOUT:-400}
 echo "# guest: $(uname -r), tests: $*"
-sysctl -qw kernel.hung_task_timeout_secs=20 kernel.hung_task_warnings=10 2>/dev/null
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+sysctl -qw kernel.hung_task_timeout_secs=60 kernel.hung_task_warnings=10 2>/dev/null
 
 dump_stuck() {	# dump_stuck PID: what the stuck test and the kernel are doing
 	local p

@@ -25,8 +25,8 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ -n "$TESTS" ] || TESTS=$(sed -n 's/^TEST_PROGS *[:+]*= *//p' "$top/selftests/Makefile" |
-	tr ' ' '\n' | sed -n 's/\.sh$//p' | tr '\n' ' ')
+[ -n "$TESTS" ] || TESTS=$(sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$top/selftests/Makefile" |
+	sed -n 's/^TEST_PROGS *[:+]*= *//p' | tr -s ' \t' '\n' | sed -n 's/\.sh$//p' | tr '\n' ' ')
 
 passed=0 failed=0 skipped=0 n=0
 tap() {	# tap ok|fail|skip DESC [REASON]
@@ -87,6 +87,24 @@ build() {
 		in_root depmod "$KVER" >>"$OUT/build.log" 2>&1
 }
 
+# dkms add/build/install/remove for a kernel on the host's root, as a user
+# of the package would, then out of the way of the harness's own install.
+dkms_check() {
+	local ver tmp rc=0
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
+	dkms remove "ipsecif/$ver" --all >/dev/null 2>&1
+	rm -rf "/usr/src/ipsecif-$ver"
+	tmp=$(mktemp -d)
+	(cd "$top" && git ls-files -co --exclude-standard -z | tar --null -cf - -T -) |
+		tar -xf - -C "$tmp"
+	{ dkms add "$tmp" && dkms build "ipsecif/$ver" -k "$KVER" &&
+	  dkms install "ipsecif/$ver" -k "$KVER" &&
+	  ls /lib/modules/"$KVER"/updates/dkms/ipsecif.ko*; } >"$OUT/dkms.log" 2>&1 || rc=1
+	dkms remove "ipsecif/$ver" --all >>"$OUT/dkms.log" 2>&1
+	rm -rf "$tmp" "/usr/src/ipsecif-$ver"
+	return $rc
+}
+
 # The kernel log must be free of splats even when every test passed.
 log_clean() {
 	grep -E 'BUG:|WARNING:|Call Trace:|blocked for more than|ref_tracker:|unreferenced object|UBSAN:|KASAN:|general protection|Oops' \
@@ -102,6 +120,14 @@ for k in $KERNELS; do
 	rm -rf "$OUT"
 	mkdir -p "$OUT"
 	echo "# $k: kernel $KVER, root $ROOT"
+	if [ "$ROOT" = / ]; then
+		if dkms_check; then
+			tap ok "$k: dkms add, build, install and remove"
+		else
+			tap fail "$k: dkms add, build, install and remove"
+			tail -15 "$OUT/dkms.log" | sed 's/^/#   /'
+		fi
+	fi
 	if ! build; then
 		tap fail "$k: build and install ipsecif.ko" "see below"
 		sed 's/^/#   /' "$OUT/build.log" | tail -30
