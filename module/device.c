@@ -21,11 +21,14 @@ static const struct rhashtable_params ipsecif_rht_params = {
 	.automatic_shrinking	= true,
 };
 
-/* The device of @net bound to @if_id, or NULL. Caller holds RCU or RTNL. */
+/*
+ * The device of @net bound to @if_id, or NULL. The result stays valid
+ * under RTNL, or as long as the caller's RCU read section lasts.
+ */
 struct ipsecif *ipsecif_find(struct net *net, u32 if_id)
 {
-	return rhashtable_lookup(&ipsecif_pernet(net)->table, &if_id,
-				 ipsecif_rht_params);
+	return rhashtable_lookup_fast(&ipsecif_pernet(net)->table, &if_id,
+				      ipsecif_rht_params);
 }
 
 /*
@@ -232,6 +235,18 @@ static int ipsecif_changelink(struct net_device *dev, struct nlattr *tb[],
 	struct ipsecif_parms parms = { .if_id = p->if_id, .link = p->link };
 	u32 old_id = p->if_id;
 	int err;
+
+	/*
+	 * if_id and link select SAs and devices of the namespace the device
+	 * was created in: whoever changes them must administer that one,
+	 * not just the namespace the device was moved to.
+	 */
+	if (data && !net_eq(p->net, dev_net(dev)) &&
+	    !ns_capable(p->net->user_ns, CAP_NET_ADMIN)) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "needs CAP_NET_ADMIN in the namespace the device was created in");
+		return -EPERM;
+	}
 
 	/* IFLA_LINK is only meaningful at creation. */
 	err = ipsecif_parse(p, NULL, data, &parms, extack);

@@ -45,6 +45,31 @@ check_fail "without A's inbound policy, decrypted packets are dropped" ping_ok "
 pol "$A" in 0.0.0.0/0 0.0.0.0/0 $UNDER4_B $UNDER4_A 0x800 1
 check "with it back, traffic flows again" ping_ok "$C" 172.16.1.2
 
+# Root of another user namespace may use the device, not re-bind it.
+if command -v unshare >/dev/null && command -v nsenter >/dev/null; then
+	unshare --user --map-root-user --net sleep 60 &
+	upid=$!
+	wait_for 25 test -e /proc/$upid/ns/net
+	ip -n "$A" link add ipsec5 link veth0 type ipsec
+	ip -n "$A" link set ipsec5 netns "$upid"
+	uns() { nsenter -t "$upid" -U -n --preserve-credentials "$@"; }
+	check "device moved into a namespace of another user namespace" \
+		uns ip link show ipsec5
+	check "its root may bring it up" uns ip link set ipsec5 up
+	out=$(uns python3 "$SELFTESTS/ipsecnl.py" set ipsec5 if_id 1 2>&1)
+	if [ $? != 0 ] && grep -q "CAP_NET_ADMIN in the namespace the device was created" <<<"$out"; then
+		ok "its root may not change if_id (SAs of the birth namespace)"
+	else
+		nok "its root may not change if_id (SAs of the birth namespace)"
+		echo "#   $out"
+	fi
+	check_fail "... nor the link" uns python3 "$SELFTESTS/ipsecnl.py" set ipsec5 link 1
+	kill "$upid"
+	wait "$upid" 2>/dev/null
+else
+	skip "device in another user namespace cannot be re-bound" "no unshare/nsenter"
+fi
+
 ip netns del "$C"
 check "deleting C deletes the device" wait_for 50 sh -c "ip -n $A link add ipsec1 type ipsec"
 check "... and frees its if_id in A" ip -n "$A" link show ipsec1

@@ -14,6 +14,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 KERNELS="6.1 6.12 7.2"
 TESTS=""
+DEMO=0
 CACHE=${IPSECIF_CACHE:-/var/cache/ipsecif}
 VM_TIMEOUT=${VM_TIMEOUT:-2400}
 
@@ -21,7 +22,8 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--kernels) KERNELS=$2; shift ;;
 	--tests) TESTS=$2; shift ;;
-	*) echo "usage: $0 [--kernels LIST] [--tests LIST]" >&2; exit 2 ;;
+	--demo) DEMO=1 ;;
+	*) echo "usage: $0 [--kernels LIST] [--tests LIST] [--demo]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -44,11 +46,24 @@ finish() {
 	exit
 }
 
-echo "TAP version 13"
-if ! bash "$top/scripts/setup-host.sh" $KERNELS >&2; then
-	tap fail "setup: install build and test dependencies"
-	finish
-fi
+# make demo: build, boot the first kernel and tell the story live.
+demo() {
+	local k=${KERNELS%% *} out
+	bash "$top/scripts/setup-host.sh" "$k" >&2 || exit 1
+	resolve "$k" || { echo "demo: kernel $k is not installed"; exit 1; }
+	OUT=${ROOT%/}/srv/ipsecif-out-$KVER
+	mkdir -p "$OUT"
+	echo "demo: building ipsecif for $KVER and booting it (about a minute)"
+	build || { tail -20 "$OUT/build.log"; echo "demo: FAILED to build"; exit 1; }
+	vm=(vng --run "${ROOT%/}/boot/vmlinuz-$KVER" --disable-kvm --cpus 2 --memory 2G --user root)
+	[ "$ROOT" = / ] || vm+=(--root "$ROOT")
+	out=$(timeout 900 "${vm[@]}" --exec "bash /srv/ipsecif-$KVER/demo/demo.sh" \
+		</dev/null 2>&1 | tee /dev/stderr)
+	grep -q '^demo: SUCCESS' <<<"$out" && exit 0
+	grep -q '^demo: FAILED' <<<"$out" || echo "demo: FAILED (the VM did not finish the story)"
+	exit 1
+}
+
 
 # Sets KVER, ROOT (root filesystem the VM boots on) for a kernel name.
 resolve() {
@@ -94,6 +109,8 @@ dkms_check() {
 	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
 	dkms remove "ipsecif/$ver" --all >/dev/null 2>&1
 	rm -rf "/usr/src/ipsecif-$ver"
+	# As on a user's machine: no copy from an earlier `make install`.
+	rm -f /lib/modules/"$KVER"/updates/ipsecif.ko*
 	tmp=$(mktemp -d)
 	(cd "$top" && git ls-files -co --exclude-standard -z | tar --null -cf - -T -) |
 		tar -xf - -C "$tmp"
@@ -110,6 +127,14 @@ log_clean() {
 	grep -E 'BUG:|WARNING:|Call Trace:|blocked for more than|ref_tracker:|unreferenced object|UBSAN:|KASAN:|general protection|Oops' \
 		"$1" 2>/dev/null | head -5
 }
+
+[ $DEMO = 1 ] && demo
+
+echo "TAP version 13"
+if ! bash "$top/scripts/setup-host.sh" $KERNELS >&2; then
+	tap fail "setup: install build and test dependencies"
+	finish
+fi
 
 for k in $KERNELS; do
 	if ! resolve "$k"; then
@@ -136,16 +161,19 @@ for k in $KERNELS; do
 	tap ok "$k: build and install ipsecif.ko"
 
 	vm=(vng --run "${ROOT%/}/boot/vmlinuz-$KVER" --disable-kvm --cpus 2 --memory 2G
-	    --user root --rwdir="/srv/ipsecif-out-$KVER=$OUT")
+	    --user root --rwdir="/srv/ipsecif-out-$KVER=$OUT" --verbose)
 	[ "$ROOT" = / ] || vm+=(--root "$ROOT")
 	start=$(date +%s)
-	timeout "$VM_TIMEOUT" "${vm[@]}" --exec \
-		"bash /srv/ipsecif-$KVER/selftests/vm/guest.sh /srv/ipsecif-out-$KVER $TESTS" \
+	# The sanitizer kernel is several times slower under emulation.
+	per_test=400 vm_limit=$VM_TIMEOUT
+	[ "$k" = debug ] && per_test=2400 vm_limit=$((VM_TIMEOUT * 4))
+	timeout "$vm_limit" "${vm[@]}" --exec \
+		"TEST_TIMEOUT=$per_test bash /srv/ipsecif-$KVER/selftests/vm/guest.sh /srv/ipsecif-out-$KVER $TESTS" \
 		</dev/null >"$OUT/console.log" 2>&1
 	echo "# $k: VM ran $(( $(date +%s) - start ))s"
 	if [ ! -f "$OUT/done" ]; then
 		tap fail "$k: VM booted and ran the suite" "console tail below"
-		tail -30 "$OUT/console.log" | sed 's/^/#   /'
+		grep -v 'virtme initramfs' "$OUT/console.log" | tail -60 | sed 's/^/#   /'
 	fi
 	for t in $TESTS; do
 		f=$OUT/$t.tap
@@ -174,7 +202,9 @@ for k in $KERNELS; do
 			tail -15 "$OUT/$t.err" | sed 's/^/#   stderr: /'
 		fi
 	done
-	splat=$(log_clean "$OUT/dmesg.txt")
+	# The console has the kernel messages even when the VM died.
+	splat=$(log_clean "$OUT/console.log")
+	[ -n "$splat" ] || splat=$(log_clean "$OUT/dmesg.txt")
 	if [ -f "$OUT/dmesg.txt" ] && [ -z "$splat" ]; then
 		tap ok "$k: kernel log has no BUG, WARNING, leak or sanitizer report"
 	else
