@@ -47,16 +47,17 @@ check_ge "B ipsec2 counts received packets" 4 "$(stat "$B" ipsec2 rx_packets)"
 check_ge "A ipsec1 counts transmitted bytes" 1000000 "$(stat "$A" ipsec1 tx_bytes)"
 
 # --- drops without SAs --------------------------------------------------------
-ip -n "$A" link add ipsec3 link veth0 type ipsec
-ip -n "$A" addr add 172.16.3.1/24 dev ipsec3
-ip -n "$A" link set ipsec3 up
+lone_dev() {	# lone_dev N: ipsecN in A, attached, 172.16.N.1/24, up
+	ip -n "$A" link add ipsec$1 link veth0 type ipsec &&
+	ip -n "$A" addr add 172.16.$1.1/24 dev ipsec$1 &&
+	ip -n "$A" link set ipsec$1 up
+}
+lone_dev 3
 check_fail "no policy for the if_id: ping fails" ping_ok "$A" 172.16.3.2
 check_ge "... counted as tx_carrier_errors" 2 "$(stat "$A" ipsec3 tx_carrier_errors)"
 check_ge "... and tx_dropped" 2 "$(stat "$A" ipsec3 tx_dropped)"
 check_eq "... nothing counted as sent" 0 "$(stat "$A" ipsec3 tx_packets)"
-ip -n "$A" link add ipsec4 link veth0 type ipsec
-ip -n "$A" addr add 172.16.4.1/24 dev ipsec4
-ip -n "$A" link set ipsec4 up
+lone_dev 4
 pol "$A" out 0.0.0.0/0 0.0.0.0/0 $UNDER4_A $UNDER4_B 0x400 4
 check_fail "policy without SA: ping fails" ping_ok "$A" 172.16.4.2
 check_ge "... counted as tx_carrier_errors" 2 "$(stat "$A" ipsec4 tx_carrier_errors)"
