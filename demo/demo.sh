@@ -24,7 +24,7 @@ table inet demo {
 	chain input {
 		type filter hook input priority 0;
 		iif "ipsec0" ip saddr 10.2.0.0/16 counter accept comment "from the tunnel"
-		iif "wan0" ip saddr 10.2.0.0/16 counter drop comment "spoofed"
+		iifname "wan0" ip saddr 10.2.0.0/16 counter drop comment "spoofed"
 	}
 }
 NFT

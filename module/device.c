@@ -80,11 +80,12 @@ static void ipsecif_get_stats64(struct net_device *dev,
 	dev_fetch_sw_netstats(s, dev->tstats);
 }
 
+/* Detached, the device is its own link: `ip link` shows "ipsec0", not "@NONE". */
 static int ipsecif_get_iflink(const struct net_device *dev)
 {
 	const struct ipsecif *p = netdev_priv(dev);
 
-	return READ_ONCE(p->link);
+	return READ_ONCE(p->link) ? : dev->ifindex;
 }
 
 const struct net_device_ops ipsecif_netdev_ops = {

@@ -22,6 +22,8 @@ check "a template name resolves to ipsecN" ipn link add name 'ipsec%d' type ipse
 check "... and that device exists" ipn link show ipsec2
 check_eq "... with if_id 2" "2" "$(show ipsec2 | awk '{print $6}')"
 check "kind shows in ip -d link" sh -c "ip -n $N -d link show ipsec1 | grep -qw ipsec"
+check "a detached device shows no link (ipsec1, not ipsec1@NONE)" \
+	sh -c "ip -n $N -o link show ipsec1 | grep -q ' ipsec1: '"
 check "device comes up" ipn link set ipsec1 up
 check "device is NOARP without link-layer address" \
 	sh -c "ip -n $N link show ipsec1 | grep -q 'NOARP'"
