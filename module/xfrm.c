@@ -554,6 +554,7 @@ static void ipsecif_xmit_own_esp(struct ipsecif *p, struct net_device *dev,
 		kfree_skb(skb);
 		return;
 	}
+	skb_dst_drop(skb);	/* the route that led back into the device */
 	skb_dst_set(skb, dst);
 	skb->dev = dst->dev;
 	dst_output(p->net, skb->sk, skb);
