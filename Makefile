@@ -3,7 +3,7 @@
 # ipsecif: route-based IPsec devices for Linux.
 #
 #   make                 module (+ userspace) for the running kernel, or KDIR=
-#   make install         install module, tools, man pages
+#   make install         install module, ipsecif tool, link_ipsec.so, man page
 #   make check           build and run the selftests in VMs (KERNELS=, TESTS=)
 #   make demo            the main job, end to end, in a VM
 #   make lint            checkpatch --strict, sparse (C=2) and W=1
@@ -17,18 +17,25 @@ DESTDIR	?=
 KERNELS	?= 6.1 6.12 7.2
 TESTS	?=
 
-all: module
+all: module userspace
 
 module:
 	$(MAKE) -C $(KDIR) M=$(PWD) modules
 
+userspace:
+	$(MAKE) -C userspace
+
 modules_install install-module:
 	$(MAKE) -C $(KDIR) M=$(PWD) INSTALL_MOD_DIR=updates modules_install
 
-install: install-module
+install: install-module install-userspace
+
+install-userspace: userspace
+	$(MAKE) -C userspace install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null || true
+	$(MAKE) -C userspace clean
 	rm -rf .vm-out
 
 check:
@@ -40,4 +47,5 @@ demo:
 lint:
 	bash scripts/lint.sh
 
-.PHONY: all module modules_install install-module install clean check demo lint
+.PHONY: all module userspace modules_install install-module install-userspace \
+	install clean check demo lint

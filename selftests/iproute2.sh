@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The iproute2 plugin link_ipsec.so: ip link add/set ... type ipsec with
+# every option, ip -d [-j] link show, help text and bad input, with the ip
+# of the root the VM booted (iproute2 6.1 on bookworm, 7.x on sid).
+source "$(dirname "$0")/lib.sh"
+
+command -v jq >/dev/null || ksft_skip_all "jq not installed"
+load_module || ksft_skip_all "ipsecif module not available"
+info "$(ip -V)"
+unset IP_LIB_DIR
+
+mkns N
+ipn() { ip -n "$N" "$@"; }
+kern() { ip netns exec "$N" python3 "$SELFTESTS/ipsecnl.py" show "$1"; }
+idx() { ipn -j link show "$1" | jq '.[0].ifindex'; }
+dj() { ipn -d -j link show "$1" | jq -e ".[0].linkinfo | $2" >/dev/null; }
+ipn link add eth0 type dummy
+ipn link add eth1 type dummy
+
+check "ip finds link_ipsec.so where it looks (ip link help ipsec)" sh -c \
+	'ip link help ipsec 2>&1 | grep -q "if_id IF_ID"'
+check "ip link add ... type ipsec dev eth0 if_id 42" \
+	ipn link add ipsec1 type ipsec dev eth0 if_id 42
+check_eq "... the kernel has link eth0 and if_id 42" \
+	"kind ipsec link $(idx eth0) if_id 42" "$(kern ipsec1)"
+check "ip -d link show prints 'ipsec dev eth0 if_id 42'" sh -c \
+	"ip -n $N -d link show ipsec1 | grep -q 'ipsec dev eth0 if_id 42'"
+check "ip -d -j link show has kind, dev and if_id" dj ipsec1 \
+	'.info_kind == "ipsec" and .info_data.dev == "eth0" and .info_data.if_id == 42'
+check "ip link set ... type ipsec if_id 43" ipn link set ipsec1 type ipsec if_id 43
+check_eq "... if_id is 43, link unchanged" \
+	"kind ipsec link $(idx eth0) if_id 43" "$(kern ipsec1)"
+check "ip link set ... type ipsec dev eth1" ipn link set ipsec1 type ipsec dev eth1
+check "... JSON shows dev eth1" dj ipsec1 '.info_data.dev == "eth1" and .info_data.if_id == 43'
+check "ip link set ... type ipsec nodev" ipn link set ipsec1 type ipsec nodev
+check_eq "... detached" "kind ipsec link 0 if_id 43" "$(kern ipsec1)"
+check "... text says nodev" sh -c "ip -n $N -d link show ipsec1 | grep -q 'ipsec nodev if_id 43'"
+check "... JSON has no dev" dj ipsec1 '(.info_data | has("dev") | not) and .info_data.if_id == 43'
+check "ip link add ipsec3 type ipsec (no options): if_id 3" \
+	ipn link add ipsec3 type ipsec
+check_eq "... if_id 3" "kind ipsec link 0 if_id 3" "$(kern ipsec3)"
+check "ip link set with dev and if_id together" \
+	ipn link set ipsec3 type ipsec dev eth0 if_id 0x100
+check_eq "... both applied (hex if_id accepted)" \
+	"kind ipsec link $(idx eth0) if_id 256" "$(kern ipsec3)"
+check "ip link add ... type ipsec help prints usage" sh -c \
+	"ip -n $N link add x type ipsec help | grep -q 'dev PHYS_DEV'"
+
+# Bad input: refused, nothing changes.
+fails() {	# fails DESC MESSAGE CMD...
+	local desc=$1 want=$2 out
+	shift 2
+	if out=$("$@" 2>&1); then
+		nok "$desc"; echo "#   unexpectedly succeeded"
+	elif ! grep -qiF -- "$want" <<<"$out"; then
+		nok "$desc"; echo "#   message: $out" | head -3
+	else
+		ok "$desc"
+	fi
+}
+fails "if_id 0 is refused" "if_id must be" ipn link add bad type ipsec if_id 0
+fails "if_id 2^32 is refused" "if_id must be" ipn link add bad type ipsec if_id 4294967296
+fails "a negative if_id is refused" "if_id must be" ipn link add bad type ipsec if_id -1
+fails "an unknown device is refused" "Cannot find device" \
+	ipn link add bad type ipsec dev nosuch0 if_id 9
+fails "an unknown option is refused with usage" "Usage:" \
+	ipn link add bad type ipsec colour blue
+fails "a missing value is refused" "needs a value" ipn link add bad type ipsec if_id
+fails "the kernel's message for a duplicate if_id is shown" "already used" \
+	ipn link add bad type ipsec if_id 43
+fails "a name without if_id gets the kernel's message" "if_id" \
+	ipn link add bad type ipsec
+check_fail "... none of these created a device" ipn link show bad
+fails "set to a duplicate if_id is refused" "already used" \
+	ipn link set ipsec3 type ipsec if_id 43
+check_eq "... and ipsec3 is unchanged" \
+	"kind ipsec link $(idx eth0) if_id 256" "$(kern ipsec3)"
+check "ip link del works" ipn link del ipsec3
+ksft_exit

@@ -1,0 +1,167 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The ipsecif tool: every command, JSON output checked with jq, bad input
+# (refused, with the kernel's message, changing nothing), SAs and policies
+# read back over XFRM netlink, no CAP_NET_ADMIN, and a missing module.
+source "$(dirname "$0")/lib.sh"
+
+command -v ipsecif >/dev/null || ksft_skip_all "ipsecif tool not installed"
+command -v jq >/dev/null || ksft_skip_all "jq not installed"
+load_module || ksft_skip_all "ipsecif module not available"
+
+wire
+T() { ip netns exec "$A" ipsecif "$@"; }
+# jqa NS DEV FILTER: jq -e on the device's JSON object
+jqa() { T -j show "$1" | jq -e ".[0] | $2" >/dev/null; }
+# fails_with DESC EXIT-CODE MESSAGE CMD...: exit code and stderr text
+fails_with() {
+	local desc=$1 code=$2 want=$3 out rc
+	shift 3
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" != "$code" ] || ! grep -qiF -- "$want" <<<"$out"; then
+		nok "$desc"
+		echo "#   exit $rc (want $code): $out" | head -3
+	else
+		ok "$desc"
+	fi
+}
+ip -n "$A" link add dummy1 type dummy
+
+# --- packaging --------------------------------------------------------------
+check "ipsecif -V prints a version" sh -c 'ipsecif -V | grep -q "^ipsecif [0-9]"'
+check "ipsecif help prints usage" sh -c 'ipsecif help | grep -q "attach DEV PHYS"'
+check "man page ipsecif(8) is installed" sh -c \
+	'f=$(man -w ipsecif 2>/dev/null) || f=$(ls /usr/share/man/man8/ipsecif.8*); test -s "$f"'
+check "bash completion is installed and parses" bash -n \
+	/usr/share/bash-completion/completions/ipsecif
+fails_with "an unknown command is a usage error (exit 2)" 2 "unknown command" \
+	T frobnicate
+
+# --- add, show, set, attach, detach, del ------------------------------------
+check "add ipsec5 (default if_id)" T add ipsec5
+check "... gets if_id 5, detached, down" jqa ipsec5 \
+	'.if_id == 5 and .link == null and .up == false'
+check "add tun1 dev veth0 if_id 42 mtu 1400" T add tun1 dev veth0 if_id 42 mtu 1400
+check "... JSON has if_id, link, mtu" jqa tun1 \
+	'.if_id == 42 and .link == "veth0" and .mtu == 1400 and .ifname == "tun1"'
+check "... the kernel agrees (ipsecnl)" sh -c \
+	"ip netns exec $A python3 $SELFTESTS/ipsecnl.py show tun1 | grep -q 'if_id 42'"
+check "set tun1 if_id 43" T set tun1 if_id 43
+check "... if_id is 43" jqa tun1 '.if_id == 43'
+check "set tun1 mtu 1300" T set tun1 mtu 1300
+check "... mtu is 1300" jqa tun1 '.mtu == 1300'
+check "detach tun1" T detach tun1
+check "... link is null" jqa tun1 '.link == null'
+check "attach tun1 dummy1" T attach tun1 dummy1
+check "... link is dummy1" jqa tun1 '.link == "dummy1"'
+check "set tun1 nodev" T set tun1 nodev
+check "... link is null again" jqa tun1 '.link == null'
+check "show lists exactly the ipsec devices" sh -c \
+	"[ \"\$(ip netns exec $A ipsecif -j | jq -r '[.[].ifname] | sort | join(\" \")')\" = 'ipsec5 tun1' ]"
+check "text show names every device" sh -c \
+	"ip netns exec $A ipsecif | grep -c '^interface: ' | grep -qx 2"
+check "show in a namespace without devices prints []" sh -c \
+	"[ \"\$(ip netns exec $B ipsecif -j)\" = '[]' ]"
+check "-j -p is valid JSON too" sh -c "ip netns exec $A ipsecif -j -p show | jq -e 'length == 2'"
+
+# --- bad input: clear error, non-zero exit, nothing changes -----------------
+before=$(T -j show)
+fails_with "if_id 0 is refused (exit 2)" 2 "invalid if_id" T add bad1 if_id 0
+fails_with "a non-number if_id is refused" 2 "invalid if_id" T add bad1 if_id x
+fails_with "a duplicate if_id prints the kernel's message" 1 "already used" \
+	T add bad1 if_id 43
+fails_with "an unknown physical device is refused" 1 "no such device" \
+	T add bad1 dev nosuch0
+fails_with "an ipsec device as physical device is refused by the kernel" 1 \
+	"physical device" T add bad1 if_id 77 dev ipsec5
+fails_with "an MTU out of range is refused at add" 1 "MTU" T add bad1 if_id 78 mtu 70000
+check_fail "... and none of these created a device" T show bad1
+fails_with "set on an unknown device is refused" 1 "no such device" \
+	T set nosuch0 if_id 9
+fails_with "set if_id + bad MTU is refused whole" 1 "out of range" \
+	T set tun1 if_id 44 mtu 70000
+fails_with "set to a duplicate if_id is refused" 1 "already used" \
+	T set tun1 if_id 5
+fails_with "set with nothing to change is a usage error" 2 "nothing" T set tun1
+fails_with "set with an unknown option is a usage error" 2 "unknown option" \
+	T set tun1 colour blue
+fails_with "attach needs two arguments" 2 "usage" T attach tun1
+fails_with "del refuses a device of another kind" 1 "not an ipsec device" \
+	T del veth0
+check "... veth0 is still there" ip -n "$A" link show veth0
+fails_with "show of a non-ipsec device is refused" 1 "not an ipsec device" \
+	T show veth0
+check_eq "after all refusals the devices are unchanged" "$before" "$(T -j show)"
+
+# --- SAs and policies -------------------------------------------------------
+T del ipsec5
+ip -n "$B" link add tun1 type ipsec if_id 43
+for ns in "$A" "$B"; do
+	ip -n "$ns" link set tun1 up
+	ip -n "$ns" link set tun1 mtu 1400
+done
+ip -n "$A" addr add 10.9.0.1/32 dev tun1
+ip -n "$B" addr add 10.9.0.2/32 dev tun1
+ip -n "$A" route add 10.9.0.2/32 dev tun1
+ip -n "$B" route add 10.9.0.1/32 dev tun1
+tunnel "$A" $UNDER4_A $UNDER4_B 0x101 0x202 $KEY_AB $KEY_BA 43
+tunnel "$B" $UNDER4_B $UNDER4_A 0x202 0x101 $KEY_BA $KEY_AB 43
+# An SA of another if_id must not show up under tun1.
+sa "$A" $UNDER4_A $UNDER4_B 0x999 $KEY_AB 99
+check "ping through tun1" ping_ok "$A" 10.9.0.2
+check "two SAs are bound to tun1 (not the if_id 99 one)" jqa tun1 '.sas | length == 2'
+check "the outbound SA: spi, addresses, mode, reqid, aead" jqa tun1 \
+	'.sas | map(select(.spi == 257)) | .[0] | .proto == "esp" and .src == "10.0.0.1" and .dst == "10.0.0.2" and .mode == "tunnel" and .reqid == 257 and .aead.name == "rfc4106(gcm(aes))" and .aead.icv_bits == 128 and .aead.key_bits == 160'
+check "the outbound SA counted the pings" jqa tun1 \
+	'.sas | map(select(.spi == 257)) | .[0].packets >= 2 and .[0].bytes > 0 and .[0].age >= 0'
+check "six policies (out/in/fwd x 2 families) with templates" jqa tun1 \
+	'.policies | length == 6 and all(.templates | length == 1)'
+check "an out policy names its template" jqa tun1 \
+	'.policies | map(select(.dir == "out" and .selector.family == "inet")) | .[0].templates[0] | .proto == "esp" and .mode == "tunnel" and .src == "10.0.0.1" and .dst == "10.0.0.2"'
+check "device counters in JSON match sysfs" sh -c \
+	"[ \"\$(ip netns exec $A ipsecif -j show tun1 | jq '.[0].stats.tx_packets')\" = \"\$(ip netns exec $A cat /sys/class/net/tun1/statistics/tx_packets)\" ]"
+check "text show lists the SA with its SPI" sh -c \
+	"ip netns exec $A ipsecif show tun1 | grep -q 'sa: esp spi 0x00000101 10.0.0.1 -> 10.0.0.2'"
+check "text show lists the policy" sh -c \
+	"ip netns exec $A ipsecif show tun1 | grep -q 'policy: out 0.0.0.0/0 -> 0.0.0.0/0'"
+k=${KEY_AB#0x}
+check_fail "keys never appear in text output" sh -c \
+	"ip netns exec $A ipsecif show | grep -qi ${k:0:16}"
+check_fail "keys never appear in JSON output" sh -c \
+	"ip netns exec $A ipsecif -j show | grep -qi ${k:0:16}"
+
+# --- privileges -------------------------------------------------------------
+if command -v setpriv >/dev/null; then
+	nobody() { ip netns exec "$A" setpriv --reuid=65534 --regid=65534 \
+		--clear-groups --inh-caps=-all ipsecif "$@"; }
+	fails_with "add without CAP_NET_ADMIN is refused" 1 "not permitted" \
+		nobody add ipsec6
+	check_fail "... and created nothing" T show ipsec6
+	fails_with "set without CAP_NET_ADMIN is refused" 1 "not permitted" \
+		nobody set tun1 if_id 50
+	check "... and changed nothing" jqa tun1 '.if_id == 43'
+	fails_with "reading SAs without CAP_NET_ADMIN fails clearly" 1 \
+		"not permitted" nobody show
+else
+	skip "privilege checks" "setpriv not installed"
+fi
+
+T del tun1
+check_fail "del removed tun1" ip -n "$A" link show tun1
+
+# --- the module is missing --------------------------------------------------
+cleanup
+modprobe_path=$(cat /proc/sys/kernel/modprobe)
+if unload_module; then
+	echo /bin/false >/proc/sys/kernel/modprobe
+	fails_with "add without the module says how to get it" 1 "modprobe ipsecif" \
+		ipsecif add ipsec7
+	echo "$modprobe_path" >/proc/sys/kernel/modprobe
+	check_fail "... and created nothing" ip link show ipsec7
+	check "show without the module prints nothing and succeeds" sh -c \
+		'[ -z "$(ipsecif show)" ] && [ "$(ipsecif -j)" = "[]" ]'
+else
+	skip "missing module" "ipsecif could not be unloaded"
+fi
+ksft_exit

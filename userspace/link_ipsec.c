@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * link_ipsec.so: iproute2 support for links of kind "ipsec".
+ *
+ *   ip link add ipsec1 type ipsec [dev PHYS | nodev] [if_id N]
+ *   ip link set ipsec1 type ipsec [dev PHYS | nodev] [if_id N]
+ *   ip -d [-j] link show ipsec1
+ *
+ * ip dlopen()s link_<kind>.so from its library directory for kinds it does
+ * not know and looks up the symbol <kind>_link_util. Attributes are written
+ * with libmnl; printing goes through ip's own JSON/colour printer, whose
+ * functions the ip binary exports, so "ip -j" output stays one document.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include "../include/uapi/linux/ipsecif.h"
+
+/*
+ * The plugin contract of iproute2 (ip/ip_common.h), unchanged in layout
+ * from iproute2 4.x to 7.x. Newer ip passes a fifth argument (a netns fd)
+ * to parse_opt; this plugin never reads it, so the shorter prototype
+ * serves both.
+ */
+struct link_util {
+	struct link_util *next;
+	const char *id;
+	int maxattr;
+	int (*parse_opt)(struct link_util *lu, int argc, char **argv,
+			 struct nlmsghdr *n);
+	void (*print_opt)(struct link_util *lu, FILE *f, struct rtattr *tb[]);
+	void (*print_xstats)(struct link_util *lu, FILE *f, struct rtattr *xs);
+	void (*print_help)(struct link_util *lu, int argc, char **argv,
+			   FILE *f);
+	int (*parse_ifla_xstats)(struct link_util *lu, int argc, char **argv);
+	int (*print_ifla_xstats)(struct nlmsghdr *n, void *arg);
+};
+
+/* From iproute2's include/json_print.h and include/color.h (stable). */
+enum output_type { PRINT_FP = 1, PRINT_JSON = 2, PRINT_ANY = 4 };
+enum color_attr { COLOR_IFNAME = 0, COLOR_NONE = 6 };
+
+int print_color_uint(enum output_type t, enum color_attr c, const char *key,
+		     const char *fmt, unsigned int value);
+int print_color_string(enum output_type t, enum color_attr c,
+		       const char *key, const char *fmt, const char *value);
+
+/* The request buffer ip hands to parse_opt holds at least this much. */
+#define IPSEC_REQ_MAX	1024
+
+static void ipsec_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ... ipsec [ dev PHYS_DEV | nodev ] [ if_id IF_ID ]\n"
+		"\n"
+		"Where: PHYS_DEV := physical device the outer packets leave by\n"
+		"       IF_ID    := 1..4294967295, the xfrm if_id of the SAs and\n"
+		"                   policies this device uses (default: N for\n"
+		"                   ipsecN, 16384 for ipsec0)\n");
+}
+
+static void ipsec_print_help(struct link_util *lu, int argc, char **argv,
+			     FILE *f)
+{
+	(void)lu;
+	(void)argc;
+	(void)argv;
+	ipsec_usage(f);
+}
+
+static int parse_if_id(const char *arg, __u32 *if_id)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 0);
+	if (errno || *arg == '-' || end == arg || *end || v == 0 ||
+	    v > UINT32_MAX)
+		return -1;
+	*if_id = (__u32)v;
+	return 0;
+}
+
+static int put_u32(struct nlmsghdr *n, __u16 type, __u32 v)
+{
+	if (mnl_attr_put_u32_check(n, IPSEC_REQ_MAX, type, v))
+		return 0;
+	fprintf(stderr, "ipsec: netlink message too long\n");
+	return -1;
+}
+
+static int ipsec_parse_opt(struct link_util *lu, int argc, char **argv,
+			   struct nlmsghdr *n)
+{
+	unsigned int ifindex;
+	__u32 if_id;
+
+	(void)lu;
+	for (; argc > 0; argc--, argv++) {
+		if (!strcmp(*argv, "dev") || !strcmp(*argv, "link")) {
+			if (argc < 2)
+				goto missing;
+			argc--, argv++;
+			ifindex = if_nametoindex(*argv);
+			if (!ifindex) {
+				fprintf(stderr, "Cannot find device \"%s\"\n",
+					*argv);
+				return -1;
+			}
+			if (put_u32(n, IFLA_IPSEC_LINK, ifindex))
+				return -1;
+		} else if (!strcmp(*argv, "nodev")) {
+			if (put_u32(n, IFLA_IPSEC_LINK, 0))
+				return -1;
+		} else if (!strcmp(*argv, "if_id")) {
+			if (argc < 2)
+				goto missing;
+			argc--, argv++;
+			if (parse_if_id(*argv, &if_id)) {
+				fprintf(stderr,
+					"Error: argument \"%s\" is wrong: if_id must be 1..4294967295\n",
+					*argv);
+				return -1;
+			}
+			if (put_u32(n, IFLA_IPSEC_IF_ID, if_id))
+				return -1;
+		} else if (!strcmp(*argv, "help")) {
+			ipsec_usage(stdout);
+			exit(0);
+		} else {
+			fprintf(stderr, "ipsec: unknown option \"%s\"\n\n",
+				*argv);
+			ipsec_usage(stderr);
+			return -1;
+		}
+	}
+	return 0;
+
+missing:
+	fprintf(stderr, "Command line is not complete: \"%s\" needs a value\n",
+		*argv);
+	return -1;
+}
+
+static __u32 rta_u32(const struct rtattr *rta)
+{
+	__u32 v;
+
+	memcpy(&v, RTA_DATA(rta), sizeof(v));
+	return v;
+}
+
+static void ipsec_print_opt(struct link_util *lu, FILE *f, struct rtattr *tb[])
+{
+	char name[IF_NAMESIZE];
+	__u32 link;
+
+	(void)lu;
+	(void)f;
+	if (!tb)
+		return;
+	if (tb[IFLA_IPSEC_LINK] && RTA_PAYLOAD(tb[IFLA_IPSEC_LINK]) >= 4) {
+		link = rta_u32(tb[IFLA_IPSEC_LINK]);
+		if (!link)
+			print_color_string(PRINT_FP, COLOR_NONE, NULL, "%s ",
+					   "nodev");
+		else if (if_indextoname(link, name))
+			print_color_string(PRINT_ANY, COLOR_IFNAME, "dev",
+					   "dev %s ", name);
+		else
+			print_color_uint(PRINT_ANY, COLOR_NONE, "link_index",
+					 "dev if%u ", link);
+	}
+	if (tb[IFLA_IPSEC_IF_ID] && RTA_PAYLOAD(tb[IFLA_IPSEC_IF_ID]) >= 4)
+		print_color_uint(PRINT_ANY, COLOR_NONE, "if_id", "if_id %u ",
+				 rta_u32(tb[IFLA_IPSEC_IF_ID]));
+}
+
+struct link_util ipsec_link_util = {
+	.id		= IPSECIF_KIND,
+	.maxattr	= IFLA_IPSEC_MAX,
+	.parse_opt	= ipsec_parse_opt,
+	.print_opt	= ipsec_print_opt,
+	.print_help	= ipsec_print_help,
+};
