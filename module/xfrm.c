@@ -532,9 +532,68 @@ static bool ipsecif_own_esp(struct ipsecif *p, struct sk_buff *skb, u32 if_id)
 	return own;
 }
 
-/* Send our own ESP on through the physical device @link. */
-static void ipsecif_xmit_own_esp(struct ipsecif *p, struct net_device *dev,
-				 struct sk_buff *skb, int link)
+/* xfrm_selector_match() is not exported: the same test for one flow. */
+static bool ipsecif_sel_match(const struct xfrm_selector *sel,
+			      const struct flowi *fl, unsigned short family)
+{
+	const xfrm_address_t *daddr = xfrm_flowi_daddr(fl, family);
+	const xfrm_address_t *saddr = xfrm_flowi_saddr(fl, family);
+	const union flowi_uli *uli = family == AF_INET ? &fl->u.ip4.uli :
+							 &fl->u.ip6.uli;
+
+	if (sel->ifindex)
+		return false;	/* not the plain bypass IKE daemons set */
+	if (family == AF_INET) {
+		if (!addr4_match(daddr->a4, sel->daddr.a4, sel->prefixlen_d) ||
+		    !addr4_match(saddr->a4, sel->saddr.a4, sel->prefixlen_s))
+			return false;
+	} else if (!addr_match(daddr, &sel->daddr, sel->prefixlen_d) ||
+		   !addr_match(saddr, &sel->saddr, sel->prefixlen_s)) {
+		return false;
+	}
+	return !((xfrm_flowi_dport(fl, uli) ^ sel->dport) & sel->dport_mask) &&
+	       !((xfrm_flowi_sport(fl, uli) ^ sel->sport) & sel->sport_mask) &&
+	       (!sel->proto || sel->proto == fl->flowi_proto);
+}
+
+/*
+ * IKE daemons give their sockets an outbound per-socket policy that
+ * allows the traffic without any transform (setting one needs
+ * CAP_NET_ADMIN). KLIPS let the host's own IKE pass in clear; honour that
+ * precise signal, and nothing else, when the device is attached and still
+ * in its birth namespace: such packets leave in clear through the
+ * physical device instead of being encrypted or dropped.
+ */
+static bool ipsecif_sk_bypass(const struct ipsecif *p,
+			      const struct net_device *dev,
+			      const struct sk_buff *skb, const struct flowi *fl)
+{
+	const struct xfrm_policy *pol;
+	const struct sock *sk = skb->sk;
+	unsigned short family;
+	bool bypass = false;
+
+	if (!sk || !sk_fullsock(sk) || !net_eq(p->net, dev_net(dev)) ||
+	    !net_eq(sock_net(sk), p->net))
+		return false;
+	family = skb->protocol == htons(ETH_P_IP) ? AF_INET : AF_INET6;
+	rcu_read_lock();
+	pol = rcu_dereference(sk->sk_policy[XFRM_POLICY_OUT]);
+	if (pol && !READ_ONCE(pol->walk.dead) &&
+	    pol->action == XFRM_POLICY_ALLOW && !pol->xfrm_nr &&
+	    !pol->if_id && (READ_ONCE(sk->sk_mark) & pol->mark.m) == pol->mark.v)
+		bypass = ipsecif_sel_match(&pol->selector, fl, family);
+	rcu_read_unlock();
+	return bypass;
+}
+
+/*
+ * Send a packet on as it is through the physical device @link: our own
+ * ESP, or an IKE daemon's bypass traffic. Without a route there, leave the
+ * skb to the caller's drop path.
+ */
+static int ipsecif_xmit_link(struct ipsecif *p, struct net_device *dev,
+				struct sk_buff *skb, int link)
 {
 	struct dst_entry *dst;
 	struct flowi fl = {};
@@ -549,15 +608,14 @@ static void ipsecif_xmit_own_esp(struct ipsecif *p, struct net_device *dev,
 	dst = ipsecif_link_route(p, skb, &fl, link);
 	if (!dst || dst->dev == dev) {
 		DEV_STATS_INC(dev, tx_carrier_errors);
-		DEV_STATS_INC(dev, tx_dropped);
 		dst_release(dst);
-		kfree_skb(skb);
-		return;
+		return -ENETUNREACH;
 	}
 	skb_dst_drop(skb);	/* the route that led back into the device */
 	skb_dst_set(skb, dst);
 	skb->dev = dst->dev;
 	dst_output(p->net, skb->sk, skb);
+	return 0;
 }
 
 /* Drop a packet that no SA of ours protects: it is never sent in clear. */
@@ -583,7 +641,14 @@ netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
 	if (ipsecif_flow(dev, skb, &fl))
 		goto drop;
 	if (link && ipsecif_own_esp(p, skb, if_id)) {
-		ipsecif_xmit_own_esp(p, dev, skb, link);
+		if (ipsecif_xmit_link(p, dev, skb, link))
+			goto drop;
+		return NETDEV_TX_OK;	/* counted when it was encrypted */
+	}
+	if (link && ipsecif_sk_bypass(p, dev, skb, &fl)) {
+		if (ipsecif_xmit_link(p, dev, skb, link))
+			goto drop;
+		dev_sw_netstats_tx_add(dev, 1, len);
 		return NETDEV_TX_OK;
 	}
 	dst = ipsecif_underlay(p, skb, &fl, link);

@@ -77,6 +77,7 @@ ksft_skip_all() {
 
 cleanup() {
 	local ns
+	[ ${#IKE_PIDS[@]} = 0 ] || ike_stop
 	for ns in "${NSLIST[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -173,6 +174,32 @@ tunnel() {
 	done
 }
 
+# Host-to-host, both families, the peer's address routed into ipsec1
+# (attached to veth0) on each end of wire().
+# h2h NS LOCAL4 REMOTE4 LOCAL6 REMOTE6 SPI_OUT SPI_IN KEY_OUT KEY_IN MODE
+h2h() {
+	local ns=$1 l4=$2 r4=$3 l6=$4 r6=$5 so=$6 si=$7 ko=$8 ki=$9 mode=${10}
+	ip -n "$ns" link add ipsec1 link veth0 type ipsec 2>/dev/null
+	ip -n "$ns" link set ipsec1 up
+	ip -n "$ns" xfrm state flush
+	ip -n "$ns" xfrm policy flush
+	sa "$ns" "$l4" "$r4" "$so" "$ko" 1 "$mode" &&
+	sa "$ns" "$r4" "$l4" "$si" "$ki" 1 "$mode" &&
+	pol "$ns" out "$l4/32" "$r4/32" "$l4" "$r4" "$so" 1 "$mode" &&
+	pol "$ns" in "$r4/32" "$l4/32" "$r4" "$l4" "$si" 1 "$mode" &&
+	sa "$ns" "$l6" "$r6" "$((so + 1))" "$ko" 1 "$mode" &&
+	sa "$ns" "$r6" "$l6" "$((si + 1))" "$ki" 1 "$mode" &&
+	pol "$ns" out "$l6/128" "$r6/128" "$l6" "$r6" "$((so + 1))" 1 "$mode" &&
+	pol "$ns" in "$r6/128" "$l6/128" "$r6" "$l6" "$((si + 1))" 1 "$mode" &&
+	ip -n "$ns" route replace "$r4/32" dev ipsec1 src "$l4" &&
+	ip -n "$ns" -6 route replace "$r6/128" dev ipsec1 src "$l6"
+}
+
+both_ends() {
+	h2h "$A" $UNDER4_A $UNDER4_B $UNDER6_A $UNDER6_B 0x500 0x600 $KEY_AB $KEY_BA "$1" &&
+	h2h "$B" $UNDER4_B $UNDER4_A $UNDER6_B $UNDER6_A 0x600 0x500 $KEY_BA $KEY_AB "$1"
+}
+
 # Capture on an underlay device in the background: capture_start NS DEV
 capture_start() {
 	CAPDIR=${CAPDIR:-$(mktemp -d)}
@@ -207,4 +234,64 @@ ping_ok() {	# ping_ok NS ADDR
 
 nl() {	# raw rtnetlink requests, printing extack messages
 	python3 "$SELFTESTS/ipsecnl.py" "$@"
+}
+
+# --- strongSwan: one charon per namespace --------------------------------
+IKE_PIDS=()
+CHARON=${CHARON:-/usr/lib/ipsec/charon}
+
+# ike_start NS DIR: start a charon in NS with its config, vici socket and
+# log in DIR (a private /run keeps the instances' pid files apart).
+ike_start() {
+	local ns=$1 dir=$2
+	mkdir -p "$dir"
+	cat >"$dir/strongswan.conf" <<CONF
+charon {
+	load = random nonce openssl pem pkcs1 x509 pubkey aes sha1 sha2 hmac gcm kdf kernel-netlink socket-default vici updown
+	install_routes = no
+	install_virtual_ip = no
+	retransmit_timeout = 2.0
+	retransmit_tries = 4
+	plugins {
+		vici {
+			socket = unix://$dir/charon.vici
+		}
+	}
+	filelog {
+		log {
+			path = $dir/charon.log
+			time_format = %T
+			default = 1
+			ike = 2
+			cfg = 2
+		}
+	}
+	syslog {
+		identifier = charon-$ns
+	}
+}
+CONF
+	ip netns exec "$ns" unshare -m sh -c \
+		"mount -t tmpfs tmpfs /run && STRONGSWAN_CONF=$dir/strongswan.conf exec $CHARON" \
+		>"$dir/charon.out" 2>&1 &
+	IKE_PIDS+=($!)
+	wait_for 100 test -S "$dir/charon.vici"
+}
+
+# swan DIR COMMAND ARGS...: swanctl against the charon of DIR
+swan() {
+	local dir=$1 cmd=$2
+	shift 2
+	swanctl "$cmd" --uri "unix://$dir/charon.vici" "$@"
+}
+
+ike_stop() {
+	local pid
+	for pid in "${IKE_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${IKE_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	IKE_PIDS=()
 }
