@@ -345,10 +345,10 @@ static int cmd_show(int argc, char **argv)
 		return fail("cannot open netlink: %s", strerror(errno));
 	if (dev && ipsec_get(&rt, dev, &one))
 		goto out;
-	err = dump(&xf, XFRM_MSG_GETSA, sizeof(struct xfrm_usersa_info), &sas);
+	/* xfrm dumps take no header: GETSA parses what follows as filters. */
+	err = dump(&xf, XFRM_MSG_GETSA, 0, &sas);
 	if (!err)
-		err = dump(&xf, XFRM_MSG_GETPOLICY,
-			   sizeof(struct xfrm_userpolicy_info), &pols);
+		err = dump(&xf, XFRM_MSG_GETPOLICY, 0, &pols);
 	if (err) {
 		kernel_error(&xf, "reading xfrm SAs and policies", err);
 		goto out;

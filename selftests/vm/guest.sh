@@ -26,6 +26,8 @@ dump_stuck() {	# dump_stuck PID: what the stuck test and the kernel are doing
 
 for t in "$@"; do
 	echo "# guest: running $t"
+	# Where a failing test may leave its logs (daemon logs, captures).
+	export KSFT_ARTIFACTS=$out/artifacts/$t
 	setsid bash "./$t.sh" >"$out/$t.tap" 2>"$out/$t.err" &
 	pid=$!
 	for ((s = 0; s < TEST_TIMEOUT; s++)); do

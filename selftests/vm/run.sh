@@ -124,7 +124,7 @@ dkms_check() {
 
 # The kernel log must be free of splats even when every test passed.
 log_clean() {
-	grep -E 'BUG:|WARNING:|Call Trace:|blocked for more than|ref_tracker:|unreferenced object|UBSAN:|KASAN:|general protection|Oops' \
+	grep -E 'BUG:|WARNING:|Call Trace:|blocked for more than|ref_tracker:|unreferenced object|UBSAN:|KASAN:|general protection|Oops|bytes leftover after parsing' \
 		"$1" 2>/dev/null | head -5
 }
 
