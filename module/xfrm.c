@@ -593,7 +593,7 @@ static bool ipsecif_sk_bypass(const struct ipsecif *p,
  * skb to the caller's drop path.
  */
 static int ipsecif_xmit_link(struct ipsecif *p, struct net_device *dev,
-				struct sk_buff *skb, int link)
+			     struct sk_buff *skb, int link)
 {
 	struct dst_entry *dst;
 	struct flowi fl = {};

@@ -11,6 +11,10 @@ export DEBIAN_FRONTEND=noninteractive
 
 log() { echo "# setup: $*" >&2; }
 
+# Real peers for the end-to-end tests: IKEv2, DHCP server and client.
+IKE_PKGS="strongswan-charon strongswan-swanctl libstrongswan-standard-plugins
+	dnsmasq-base dhcpcd-base"
+
 [ "$(id -u)" = 0 ] || { echo "setup-host.sh: must run as root" >&2; exit 1; }
 
 # The Debian archive URI this machine already uses (never hard-code a host).
@@ -65,7 +69,8 @@ PIN
 host_tools() {
 	need_pkgs build-essential make gcc kmod iproute2 qemu-system-x86 qemu-utils \
 		debootstrap libmnl-dev pkg-config sparse tcpdump nftables iptables jq socat \
-		busybox-static procps iputils-ping python3 dkms udev util-linux
+		busybox-static procps iputils-ping python3 dkms udev util-linux man-db \
+		$IKE_PKGS
 	if ! command -v vng >/dev/null; then
 		trixie_source
 		apt_update
@@ -103,25 +108,35 @@ kernel_debug() {
 		"$dir"/linux-headers-*-ipsecif-debug_*.deb >&2
 }
 
+SID_PKGS="gcc make kmod iproute2 libc6-dev libmnl-dev pkg-config
+	linux-headers-amd64 linux-image-amd64 udev xz-utils tcpdump nftables
+	iptables jq procps iputils-ping busybox socat python3 man-db $IKE_PKGS"
+
 sid_root() {
-	[ -f "$SID/.ipsecif-ready" ] && return
-	need_pkgs debootstrap
-	log "debootstrapping sid into $SID (a minute or two)"
-	mountpoint -q "$SID/proc" 2>/dev/null && umount "$SID/proc"
-	rm -rf "$SID"
-	mkdir -p "$CACHE"
-	debootstrap --variant=minbase sid "$SID" "$(archive_uri)" >&2
+	local missing=() p
+	if [ ! -f "$SID/.ipsecif-ready" ]; then
+		need_pkgs debootstrap
+		log "debootstrapping sid into $SID (a minute or two)"
+		mountpoint -q "$SID/proc" 2>/dev/null && umount "$SID/proc"
+		rm -rf "$SID"
+		mkdir -p "$CACHE"
+		debootstrap --variant=minbase sid "$SID" "$(archive_uri)" >&2
+		# The archive may be a snapshot whose sid Release file has expired.
+		echo 'Acquire::Check-Valid-Until "false";' > "$SID/etc/apt/apt.conf.d/99ipsecif"
+		touch "$SID/.ipsecif-ready"
+	fi
+	# Also on an existing root: the package list grows with the tests.
+	for p in $SID_PKGS; do
+		chroot "$SID" dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} = 0 ] && return
+	log "installing ${missing[*]} in $SID"
 	mountpoint -q "$SID/proc" || mount -t proc proc "$SID/proc"
-	# The archive may be a snapshot whose sid Release file has expired.
-	echo 'Acquire::Check-Valid-Until "false";' > "$SID/etc/apt/apt.conf.d/99ipsecif"
 	chroot "$SID" apt-get update -qq >&2
 	chroot "$SID" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends gcc make kmod iproute2 libc6-dev libmnl-dev \
-		pkg-config linux-headers-amd64 linux-image-amd64 udev xz-utils \
-		tcpdump nftables iptables jq procps iputils-ping busybox socat \
-		python3 >&2
+		--no-install-recommends "${missing[@]}" >&2
 	umount "$SID/proc" || true
-	touch "$SID/.ipsecif-ready"
 }
 
 host_tools
@@ -131,6 +146,7 @@ for k in $KERNELS; do
 	6.12) kernel_612 ;;
 	7.2|sid) sid_root ;;
 	debug) kernel_debug ;;
+	lint) need_pkgs linux-source-6.12 sparse ;;	# checkpatch.pl, sparse
 	*) echo "setup-host.sh: unknown kernel '$k'" >&2; exit 1 ;;
 	esac
 done
