@@ -236,6 +236,14 @@ nl() {	# raw rtnetlink requests, printing extack messages
 	python3 "$SELFTESTS/ipsecnl.py" "$@"
 }
 
+# keep_artifacts DIR: after a failure, copy DIR where the harness keeps
+# artifacts (KSFT_ARTIFACTS, set by vm/guest.sh), for the post-mortem.
+keep_artifacts() {
+	[ "$_fail" = 0 ] || [ -z "${KSFT_ARTIFACTS:-}" ] || [ ! -d "$1" ] && return
+	mkdir -p "$KSFT_ARTIFACTS" && cp -r "$1"/. "$KSFT_ARTIFACTS"/
+	echo "# logs kept in $KSFT_ARTIFACTS"
+}
+
 # --- strongSwan: one charon per namespace --------------------------------
 IKE_PIDS=()
 CHARON=${CHARON:-/usr/lib/ipsec/charon}
@@ -250,6 +258,7 @@ charon {
 	load = random nonce openssl pem pkcs1 x509 pubkey aes sha1 sha2 hmac gcm kdf kernel-netlink socket-default vici updown
 	install_routes = no
 	install_virtual_ip = no
+	routing_table = 0
 	retransmit_timeout = 2.0
 	retransmit_tries = 4
 	plugins {
@@ -260,6 +269,7 @@ charon {
 	filelog {
 		log {
 			path = $dir/charon.log
+			flush_line = yes
 			time_format = %T
 			default = 1
 			ike = 2

@@ -1,0 +1,243 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Two strongSwan charons, one per namespace, negotiate IKEv2 with
+# if_id_in/if_id_out bound to their ipsec devices; routes come from the
+# ipsecif updown helper. Site-to-site (IPv4 and IPv6 subnets); host-to-host
+# with the peer routed into the device and no fwmark anywhere (IKE itself
+# then goes through the device, passed in clear by the daemon's socket
+# bypass policy); rekeying of IKE and CHILD SAs under traffic with no
+# cleartext on the wire; NAT traversal (ESP in UDP 4500).
+source "$(dirname "$0")/lib.sh"
+
+[ -x "$CHARON" ] && command -v swanctl >/dev/null ||
+	ksft_skip_all "strongSwan (charon, swanctl) not installed"
+UPDOWN=/usr/lib/ipsecif/updown
+[ -x "$UPDOWN" ] || ksft_skip_all "ipsecif updown helper not installed"
+load_module || ksft_skip_all "ipsecif module not available"
+wire || ksft_skip_all "cannot create namespaces and veth"
+WORK=$(mktemp -d /tmp/ipsecif-ike.XXXXXX)
+trap 'cleanup; keep_artifacts "$WORK"; rm -rf "$WORK"' EXIT
+
+# site NS LAN4 [LAN6]: ipsec1 attached to veth0, a LAN on dummy lan0
+site() {
+	ip -n "$1" link add ipsec1 type ipsec dev veth0
+	ip -n "$1" link set ipsec1 up
+	ip -n "$1" link add lan0 type dummy
+	ip -n "$1" link set lan0 up
+	ip -n "$1" addr add "$2" dev lan0
+	[ -z "${3:-}" ] || ip -n "$1" addr add "$3" dev lan0 nodad
+}
+site "$A" 10.1.0.1/24 fd01::1/64
+site "$B" 10.2.0.1/24 fd02::1/64
+
+# conf ME LOCAL REMOTE LOCAL_TS REMOTE_TS [REKEY]: swanctl.conf of one side
+conf() {
+	local me=$1 l=$2 r=$3 lts=$4 rts=$5 rekey=${6:-0}
+	local peer=a
+	[ "$me" = a ] && peer=b
+	cat <<CONF
+connections {
+	$me {
+		version = 2
+		local_addrs = $l
+		remote_addrs = $r
+		proposals = aes128gcm16-prfsha256-ecp256
+		rekey_time = ${rekey}s
+		over_time = 30s
+		local {
+			auth = psk
+			id = $me
+		}
+		remote {
+			auth = psk
+			id = $peer
+		}
+		children {
+			net {
+				local_ts = $lts
+				remote_ts = $rts
+				esp_proposals = aes128gcm16
+				if_id_in = 1
+				if_id_out = 1
+				updown = $UPDOWN
+				rekey_time = $((rekey * 2 / 3))s
+				life_time = $((rekey * 2 / 3 + 30))s
+				start_action = none
+			}
+		}
+	}
+}
+secrets {
+	ike {
+		id-a = a
+		id-b = b
+		secret = "ipsecif selftest secret"
+	}
+}
+CONF
+}
+
+# setup_ike LOCAL REMOTE LTS RTS [REKEY]: (re)start the charons of $L
+# (initiator "a") and $R (responder "b") and load their configs.
+L=$A R=$B
+setup_ike() {
+	ike_stop
+	rm -rf "$WORK/a" "$WORK/b"
+	ike_start "$L" "$WORK/a" && ike_start "$R" "$WORK/b" || return 1
+	conf a "$1" "$2" "$3" "$4" "${5:-0}" >"$WORK/a/swanctl.conf"
+	conf b "$2" "${RESPONDER_REMOTE:-$1}" "$4" "$3" "${5:-0}" >"$WORK/b/swanctl.conf"
+	swan "$WORK/a" --load-all --file "$WORK/a/swanctl.conf" >/dev/null &&
+	swan "$WORK/b" --load-all --file "$WORK/b/swanctl.conf" >/dev/null
+}
+
+# check_setup DESC ARGS...: setup_ike in this shell (the charons must stay
+# its children, so not inside check's command substitution).
+check_setup() {
+	local desc=$1
+	shift
+	if setup_ike "$@" >"$WORK/setup.log" 2>&1; then
+		ok "$desc"
+	else
+		nok "$desc"
+		grep -v "plugin '" "$WORK/setup.log" | tail -n 5 | sed 's/^/#   /'
+	fi
+}
+
+check_up() {	# check_up DESC: initiate from "a"; on failure show the logs
+	if swan "$WORK/a" --initiate --child net --timeout 30 >"$WORK/initiate.log" 2>&1; then
+		ok "$1"
+	else
+		nok "$1"
+		tail -n 20 "$WORK/initiate.log" "$WORK/a/charon.log" "$WORK/b/charon.log" \
+			2>&1 | grep -v "plugin '" | sed 's/^/#   /'
+		return 1
+	fi
+}
+
+sas_match() {	# sas_match ERE: the initiator's SA list matches
+	swan "$WORK/a" --list-sas 2>/dev/null | grep -Eq "$1"
+}
+
+# Cleartext pings (ICMP echo, either family) in the capture on $R's veth0
+icmp_in_clear() {
+	capture_count "$R" veth0 'icmp or (icmp6 and (ip6[40]==128 or ip6[40]==129))'
+}
+
+# --- site-to-site, IPv4 and IPv6 subnets ------------------------------------
+check_setup "site-to-site: charons start and load their configs" \
+	$UNDER4_A $UNDER4_B "10.1.0.0/24,fd01::/64" "10.2.0.0/24,fd02::/64"
+capture_start "$B" veth0
+check_up "site-to-site: IKEv2 and the CHILD_SA come up"
+check "site-to-site: the daemon's SAs carry if_id 1" sh -c \
+	"ip -n $A xfrm state | grep -q 'if_id 0x1'"
+check "site-to-site: updown routed 10.2.0.0/24 into ipsec1" wait_for 50 sh -c \
+	"ip -n $A route show 10.2.0.0/24 | grep -q 'dev ipsec1'"
+check "site-to-site: updown routed fd02::/64 into ipsec1" wait_for 50 sh -c \
+	"ip -n $A -6 route show fd02::/64 | grep -q 'dev ipsec1'"
+check "site-to-site: IPv4 subnet ping" \
+	ip netns exec "$A" ping -q -c 3 -i 0.3 -W 2 -I 10.1.0.1 10.2.0.1
+check "site-to-site: IPv6 subnet ping" \
+	ip netns exec "$A" ping -q -c 3 -i 0.3 -W 2 -I fd01::1 fd02::1
+capture_stop
+check_eq "site-to-site: no ping in clear on the wire" 0 "$(icmp_in_clear)"
+check_ge "site-to-site: ESP on the wire" 6 "$(capture_count "$B" veth0 'ip proto 50')"
+check_ge "site-to-site: B's ipsec1 received the pings" 6 "$(stat "$B" ipsec1 rx_packets)"
+check_eq "site-to-site: ipsecif show lists the daemon's two SAs" 2 \
+	"$(ip netns exec "$A" ipsecif -j show ipsec1 | jq '.[0].sas | length')"
+check "site-to-site: terminate" swan "$WORK/a" --terminate --ike a --timeout 20
+check "site-to-site: updown removed the routes" sh -c \
+	"[ -z \"\$(ip -n $A route show 10.2.0.0/24; ip -n $A -6 route show fd02::/64)\" ]"
+
+# --- host-to-host: the IKE peer itself routed into ipsec1 -------------------
+check_setup "host-to-host: charons start, selectors are the peers themselves" \
+	$UNDER4_A $UNDER4_B dynamic dynamic
+capture_start "$B" veth0
+check_up "host-to-host: IKEv2 and the CHILD_SA come up"
+check "host-to-host: the peer is routed into ipsec1 (by updown)" wait_for 50 sh -c \
+	"ip -n $A route get $UNDER4_B | grep -q 'dev ipsec1'"
+check_eq "host-to-host: no fwmark rule, only the default routing rules" 3 \
+	"$(ip -n "$A" rule show | wc -l)"
+check_eq "host-to-host: no mark on any SA or policy" 0 \
+	"$({ ip -n "$A" xfrm state; ip -n "$A" xfrm policy; } | grep -c mark)"
+check "host-to-host: ping the peer through ipsec1" ping_ok "$A" $UNDER4_B
+capture_stop
+check_eq "host-to-host: no ping in clear on the wire" 0 "$(icmp_in_clear)"
+check_ge "host-to-host: ESP on the wire" 4 "$(capture_count "$B" veth0 'ip proto 50')"
+
+# Now IKE itself is routed into ipsec1 on both sides: rekeying must work,
+# its packets passed in clear (UDP 500/4500: strongSwan moves to 4500 for
+# MOBIKE) thanks to the daemon's socket bypass policy.
+capture_start "$B" veth0
+check "host-to-host: IKE rekey with the peer routed into ipsec1" \
+	swan "$WORK/a" --rekey --ike a
+check "host-to-host: ... a new IKE_SA is established" wait_for 100 \
+	sas_match '^a: #([2-9]|[1-9][0-9]+),.*ESTABLISHED'
+check "host-to-host: CHILD_SA rekey" swan "$WORK/a" --rekey --child net
+check "host-to-host: ... a new CHILD_SA is installed" wait_for 100 \
+	sas_match 'net: #([2-9]|[1-9][0-9]+),.*INSTALLED'
+check "host-to-host: ping the peer after the rekeys" ping_ok "$A" $UNDER4_B
+capture_stop
+check_ge "host-to-host: the rekeys' IKE messages went in clear (bypass)" 4 \
+	"$(capture_count "$B" veth0 'udp port 500 or udp port 4500')"
+check_eq "host-to-host: still no ping in clear" 0 "$(icmp_in_clear)"
+
+# --- rekeying under traffic, zero cleartext ---------------------------------
+check_setup "rekeying: charons start, IKE rekey every 12s, CHILD every 8s" \
+	$UNDER4_A $UNDER4_B "10.1.0.0/24" "10.2.0.0/24" 12
+capture_start "$B" veth0
+check_up "rekeying: tunnel comes up"
+ip netns exec "$A" ping -q -i 0.2 -w 30 -I 10.1.0.1 10.2.0.1 >"$WORK/ping.log" 2>&1
+capture_stop
+received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$WORK/ping.log")
+check_ge "rekeying: pings answered during 30s of rekeys" 100 "${received:-0}"
+check "rekeying: the CHILD_SA was rekeyed at least twice" \
+	sas_match 'net: #([3-9]|[1-9][0-9]+),'
+check "rekeying: the IKE_SA was rekeyed" sas_match '^a: #([2-9]|[1-9][0-9]+),'
+check_eq "rekeying: no ping in clear on the wire, in the whole run" 0 "$(icmp_in_clear)"
+check_ge "rekeying: ESP on the wire" 200 "$(capture_count "$B" veth0 'ip proto 50')"
+ike_stop
+
+# --- NAT traversal: the initiator behind a masquerading router --------------
+# C 192.168.7.2 -- 192.168.7.1 NAT 10.0.7.1 -- 10.0.7.2 S, ESP in UDP 4500
+mkns C N S
+ip link add veth0 netns "$C" type veth peer name in0 netns "$N"
+ip link add veth0 netns "$S" type veth peer name out0 netns "$N"
+ip -n "$C" addr add 192.168.7.2/24 dev veth0
+ip -n "$N" addr add 192.168.7.1/24 dev in0
+ip -n "$N" addr add 10.0.7.1/24 dev out0
+ip -n "$S" addr add 10.0.7.2/24 dev veth0
+ip -n "$C" link set veth0 up
+ip -n "$N" link set in0 up
+ip -n "$N" link set out0 up
+ip -n "$S" link set veth0 up
+ip -n "$C" route add default via 192.168.7.1
+ip netns exec "$N" sysctl -qw net.ipv4.ip_forward=1
+ip netns exec "$N" nft -f - <<'NFT'
+table ip nat {
+	chain post {
+		type nat hook postrouting priority srcnat;
+		oifname "out0" masquerade
+	}
+}
+NFT
+site "$C" 10.1.0.1/24
+site "$S" 10.2.0.1/24
+L=$C R=$S
+RESPONDER_REMOTE=%any	# the initiator arrives from the NAT's address
+check_setup "NAT-T: charons start (initiator behind NAT)" \
+	192.168.7.2 10.0.7.2 "10.1.0.0/24" "10.2.0.0/24"
+capture_start "$S" veth0
+check_up "NAT-T: the tunnel comes up through the NAT"
+check "NAT-T: the SAs use UDP encapsulation" sh -c \
+	"ip -n $S xfrm state | grep -q 'encap type espinudp'"
+check "NAT-T: subnet ping through the NAT" \
+	ip netns exec "$C" ping -q -c 5 -i 0.3 -W 2 -I 10.1.0.1 10.2.0.1
+capture_stop
+check_eq "NAT-T: no ping in clear at the responder" 0 "$(icmp_in_clear)"
+check_eq "NAT-T: no plain ESP (all of it in UDP)" 0 \
+	"$(capture_count "$S" veth0 'ip proto 50')"
+check_ge "NAT-T: ESP in UDP 4500 on the wire" 10 \
+	"$(capture_count "$S" veth0 'udp port 4500')"
+check_ge "NAT-T: the responder's ipsec1 received the pings" 5 \
+	"$(stat "$S" ipsec1 rx_packets)"
+ksft_exit
