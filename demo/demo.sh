@@ -1,8 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The ipsecif demo, run inside a VM by `make demo`: two sites joined by
-# ipsec0, the way an administrator would set them up by hand.
-# (IKE with strongSwan and DHCP under a full tunnel come with issue 4.)
+# The ipsecif demo, run inside a VM by `make demo`.
+#
+# A branch office ("west", this host) gets its WAN address by DHCP from its
+# ISP and sends everything through ipsec0 to the head office ("east"),
+# with strongSwan on both ends. The firewall names ipsec0 and loads before
+# any tunnel exists; DHCP renewals keep working under the full tunnel.
+#
+#   west wan0 (DHCP) -- 192.168.1.1 isp 203.0.113.1 -- 203.0.113.2 east
+#   west LAN 10.1.0.0/24             east LAN 10.2.0.0/16, "internet" 198.18.0.1
 set -u
 cd "$(dirname "$0")" || exit 1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -10,100 +16,236 @@ step() { printf '\n=== %s\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 fail() { echo "demo: FAILED: $*"; exit 1; }
 
-EAST=demo-east
-KEY_WE=0x0123456789abcdef0123456789abcdef01234567
-KEY_EW=0x89abcdef0123456789abcdef0123456789abcdef
+ISP=demo-isp EAST=demo-east
+W=$(mktemp -d /tmp/ipsecif-demo.XXXXXX)
+PIDS=()
+trap 'kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null' EXIT
+
+# charon NS|- NAME: a charon of its own (config, vici socket, log in $W/NAME)
+charon() {
+	local ns=(ip netns exec "$1") d
+	[ "$1" = - ] && ns=()
+	for d in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa \
+		ecdsa bliss pkcs8 pkcs12; do
+		mkdir -p "$W/$2/$d"	# swanctl --load-all looks in these
+	done
+	cat >"$W/$2/strongswan.conf" <<CONF
+swanctl {
+	load = random nonce openssl pem pkcs1 x509 pubkey
+}
+charon {
+	load = random nonce openssl pem pkcs1 x509 pubkey aes sha1 sha2 hmac gcm kdf kernel-netlink socket-default vici updown
+	install_routes = no
+	routing_table = 0
+	plugins {
+		vici {
+			socket = unix://$W/$2/charon.vici
+		}
+	}
+	filelog {
+		log {
+			path = $W/$2/charon.log
+			default = 1
+		}
+	}
+}
+CONF
+	"${ns[@]}" unshare -m sh -c "mount -t tmpfs tmpfs /run &&
+		STRONGSWAN_CONF=$W/$2/strongswan.conf exec /usr/lib/ipsec/charon" \
+		>"$W/$2/out" 2>&1 &
+	PIDS+=($!)
+	for _ in $(seq 100); do
+		[ -S "$W/$2/charon.vici" ] && return
+		sleep 0.2
+	done
+	fail "charon $2 did not start"
+}
+swan() {	# swan NAME COMMAND ARGS...: swanctl against charon NAME
+	local n=$1 c=$2
+	shift 2
+	STRONGSWAN_CONF=$W/$n/strongswan.conf swanctl "$c" --uri "unix://$W/$n/charon.vici" "$@"
+}
+
+# swanctl.conf: conf LOCAL REMOTE LOCAL_TS REMOTE_TS UPDOWN_ARGS
+conf() {
+	cat <<CONF
+connections {
+	office {
+		local_addrs = $1
+		remote_addrs = $2
+		proposals = aes128gcm16-prfsha256-ecp256
+		local {
+			auth = psk
+		}
+		remote {
+			auth = psk
+		}
+		children {
+			net {
+				local_ts = $3
+				remote_ts = $4
+				esp_proposals = aes128gcm16
+				if_id_in = 16384
+				if_id_out = 16384
+				updown = /usr/lib/ipsecif/updown $5
+			}
+		}
+	}
+}
+secrets {
+	ike {
+		secret = "ipsecif demo"
+	}
+}
+CONF
+}
 
 step "1. Devices exist from module load, before any tunnel"
 run modprobe ipsecif devices=2 || fail "modprobe ipsecif"
 run ip -br link show type ipsec
 
-step "2. A firewall that names ipsec0 loads in one step"
-run nft -f - <<'NFT' || fail "nft ruleset"
-table inet demo {
+step "2. The firewall names ipsec0 (iif needs the device) and loads in one step"
+cat >"$W/rules.nft" <<'NFT'
+table inet office {
 	chain input {
-		type filter hook input priority 0;
+		type filter hook input priority filter; policy accept;
 		iif "ipsec0" ip saddr 10.2.0.0/16 counter accept comment "from the tunnel"
-		iifname "wan0" ip saddr 10.2.0.0/16 counter drop comment "spoofed"
+		iifname "wan0" ip saddr 10.2.0.0/16 counter drop comment "spoofed head office"
 	}
 }
 NFT
+cat "$W/rules.nft"
+run nft -f "$W/rules.nft" || fail "nft ruleset"
 
-step "3. Two sites: west (this host) and east, on one wire"
-ip netns add $EAST
-ip link add wan0 type veth peer name wan0 netns $EAST
-ip addr add 192.0.2.1/24 dev wan0 && ip link set wan0 up
-ip -n $EAST addr add 192.0.2.2/24 dev wan0 && ip -n $EAST link set wan0 up
-ip -n $EAST link set lo up
-ip addr add 10.1.0.1/32 dev lo
-ip -n $EAST addr add 10.2.0.1/32 dev lo
-echo "west 192.0.2.1, LAN 10.1.0.0/16  <->  east 192.0.2.2, LAN 10.2.0.0/16"
+step "3. The networks; west's WAN address comes from the ISP's DHCP server"
+ip netns add $ISP && ip netns add $EAST || fail "namespaces"
+ip link add wan0 type veth peer name lan0 netns $ISP
+ip link add up0 netns $ISP type veth peer name wan0 netns $EAST
+ip -n $ISP addr add 192.168.1.1/24 dev lan0
+ip -n $ISP addr add 203.0.113.1/24 dev up0
+ip -n $EAST addr add 203.0.113.2/24 dev wan0
+for l in "$ISP lo" "$ISP lan0" "$ISP up0" "$EAST lo" "$EAST wan0"; do
+	set -- $l
+	ip -n "$1" link set "$2" up
+done
+ip link set wan0 up
+sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.wan0.rp_filter=0
+ip netns exec $ISP sysctl -qw net.ipv4.ip_forward=1
+ip -n $EAST route add default via 203.0.113.1
+ip link add lan0 type dummy && ip link set lan0 up
+ip addr add 10.1.0.1/24 dev lan0
+ip -n $EAST link add lan0 type dummy && ip -n $EAST link set lan0 up
+ip -n $EAST addr add 10.2.0.1/16 dev lan0
+ip -n $EAST addr add 198.18.0.1/32 dev lan0
+ip netns exec $ISP dnsmasq --conf-file=/dev/null --port=0 --interface=lan0 \
+	--bind-interfaces --user=root --dhcp-range=192.168.1.100,192.168.1.150,2m \
+	--dhcp-option=option:T1,10 --dhcp-option=option:T2,100 \
+	--dhcp-leasefile="$W/leases" --pid-file="$W/dnsmasq.pid" --log-dhcp \
+	--log-facility="$W/dnsmasq.log" || fail "dnsmasq"
+PIDS+=($(cat "$W/dnsmasq.pid"))
+printf 'ipv4only\nnoarp\nnohook resolv.conf\n' >"$W/dhcpcd.conf"
+dhcpcd -B -4 -f "$W/dhcpcd.conf" -c /bin/true wan0 >"$W/dhcpcd.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 150); do
+	ip -4 addr show wan0 | grep -q 'inet ' && break
+	sleep 0.3
+done
+WAN=$(ip -4 -o addr show wan0 | awk '{ split($4, a, "/"); print a[1]; exit }')
+[ -n "$WAN" ] || fail "no DHCP lease"
+echo "west got $WAN from dnsmasq (dhcpcd; lease 2 min, renewal every 10 s)"
+run ip route show
 
-step "4. Route the other LAN into ipsec0; SAs and policies carry its if_id"
-site() {	# site LOCAL REMOTE LAN_LOCAL LAN_REMOTE SPI_OUT SPI_IN KEY_OUT KEY_IN
-	ip link show ipsec0 >/dev/null 2>&1 || run ip link add ipsec0 type ipsec
-	run ip link set ipsec0 up
-	run ip route add "$4" dev ipsec0 src "$3"
-	ip xfrm state add src "$1" dst "$2" proto esp spi "$5" reqid 1 mode tunnel \
-		aead 'rfc4106(gcm(aes))' "$7" 128 if_id 16384 flag af-unspec &&
-	ip xfrm state add src "$2" dst "$1" proto esp spi "$6" reqid 1 mode tunnel \
-		aead 'rfc4106(gcm(aes))' "$8" 128 if_id 16384 flag af-unspec &&
-	ip xfrm policy add dir out src 0.0.0.0/0 dst 0.0.0.0/0 if_id 16384 \
-		tmpl src "$1" dst "$2" proto esp reqid 1 mode tunnel &&
-	ip xfrm policy add dir in src 0.0.0.0/0 dst 0.0.0.0/0 if_id 16384 \
-		tmpl src "$2" dst "$1" proto esp reqid 1 mode tunnel
-}
-site 192.0.2.1 192.0.2.2 10.1.0.1 10.2.0.0/16 0x1001 0x2001 $KEY_WE $KEY_EW ||
-	fail "west's SAs and policies"
-echo "(east: the same, mirrored)"
-ip netns exec $EAST bash -c "$(declare -f site run)
-	site 192.0.2.2 192.0.2.1 10.2.0.1 10.1.0.0/16 0x2001 0x1001 $KEY_EW $KEY_WE" \
-	>/dev/null || fail "east's SAs and policies"
-echo "SAs and policies bound to ipsec0's if_id (16384):"
-ip xfrm state | grep -E '^src|if_id' | sed 's/^/  /'
+step "4. Everything goes into ipsec0, except the ISP's LAN and the IKE peer"
+run ipsecif attach ipsec0 wan0 || fail "ipsecif attach"
+run ip link set ipsec0 up
+run ip route add 203.0.113.2/32 via 192.168.1.1 dev wan0
+run ip rule add pref 100 table main suppress_prefixlength 0
+run ip rule add pref 110 table 100
+echo "(table 100 gets 'default dev ipsec0' from strongSwan's updown when the tunnel is up)"
 
-step "5. Traffic through the tunnel, watched on the wire and on ipsec0"
-tcpdump -U -n -i wan0 -w /tmp/demo-wire.pcap 2>/dev/null &
-w=$!
-tcpdump -U -n -i ipsec0 -w /tmp/demo-dev.pcap 2>/dev/null &
-d=$!
+step "5. strongSwan on both ends, its SAs bound to ipsec0 by if_id 16384"
+ip -n $EAST link add ipsec0 type ipsec dev wan0 && ip -n $EAST link set ipsec0 up
+charon - west
+charon $EAST east
+conf %any 203.0.113.2 10.1.0.0/24 0.0.0.0/0 "ipsec0 table 100" >"$W/west/swanctl.conf"
+conf 203.0.113.2 %any 0.0.0.0/0 10.1.0.0/24 ipsec0 >"$W/east/swanctl.conf"
+sed -n '/children/,/updown/p' "$W/west/swanctl.conf"
+swan west --load-all --file "$W/west/swanctl.conf" >/dev/null &&
+	swan east --load-all --file "$W/east/swanctl.conf" >/dev/null || fail "loading configs"
+echo '$ swanctl --initiate --child net'
+swan west --initiate --child net --timeout 30 >"$W/initiate.log" 2>&1 ||
+	{ tail -20 "$W/initiate.log"; fail "IKE"; }
+grep -E 'established|installed' "$W/initiate.log" | sed 's/^/  /'
+echo '$ swanctl --list-sas' 
+swan west --list-sas | sed 's/^/  /'
+run ip route show table 100
+
+step "6. ipsecif show: the device, its counters, its SAs and policies"
+run ipsecif show ipsec0
+
+step "7. Traffic through the tunnel, watched on the wire and on ipsec0"
+tcpdump -U -n -i wan0 -w "$W/wire.pcap" 2>/dev/null &
+tw=$!
+tcpdump -U -n -i ipsec0 -w "$W/dev.pcap" 2>/dev/null &
+td=$!
 sleep 2
-run ping -c 3 -I 10.1.0.1 10.2.0.1 || fail "ping through ipsec0"
+run ping -c 3 -I 10.1.0.1 10.2.0.1 || fail "ping to the head office"
+run ping -c 3 -I 10.1.0.1 198.18.0.1 || fail "ping to the internet via the head office"
 ip netns exec $EAST socat -u TCP4-LISTEN:5001,reuseaddr OPEN:/dev/null &
+PIDS+=($!)
 sleep 1
-printf '$ %s\n' "head -c 5000000 /dev/zero | socat -u STDIN TCP4:10.2.0.1:5001"
+printf '$ %s\n' "head -c 5000000 /dev/zero | socat -u STDIN TCP4:10.2.0.1:5001,bind=10.1.0.1"
 start=$(date +%s.%N)
 head -c 5000000 /dev/zero | socat -u STDIN TCP4:10.2.0.1:5001,bind=10.1.0.1 ||
 	fail "transfer through ipsec0"
 echo "5 MB in $(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $start }") s (under emulation)"
+
+step "8. DHCP renewals keep working while the full tunnel carries traffic"
+a0=$(grep -c 'DHCPACK(lan0)' "$W/dnsmasq.log")
+ping -q -i 0.5 -I 10.1.0.1 198.18.0.1 >/dev/null 2>&1 &
+pp=$!
+for _ in $(seq 120); do
+	[ "$(grep -c 'DHCPACK(lan0)' "$W/dnsmasq.log")" -ge $((a0 + 2)) ] && break
+	sleep 0.5
+done
+kill $pp 2>/dev/null
+renewals=$(( $(grep -c 'DHCPACK(lan0)' "$W/dnsmasq.log") - a0 ))
+echo "the ISP's dnsmasq acknowledged $renewals renewals since the tunnel came up:"
+grep 'DHCPREQUEST(lan0)\|DHCPACK(lan0)' "$W/dnsmasq.log" | tail -4 | sed 's/^/  /'
+[ "$renewals" -ge 2 ] || fail "DHCP renewals under the full tunnel"
+
+step "9. A spoofed head-office packet in clear on wan0 is dropped"
+ip netns exec $EAST ping -c 3 -W 1 -I 10.2.0.1 "$WAN" >/dev/null 2>&1 &&
+	fail "a spoofed ping was answered"
+echo "east pings $WAN from 10.2.0.1 in clear: no answer"
 sleep 2
-kill -INT $w $d
-wait $w $d 2>/dev/null
-clear_on_wire=$(tcpdump -n -r /tmp/demo-wire.pcap 'icmp or tcp' 2>/dev/null | wc -l)
-esp_on_wire=$(tcpdump -n -r /tmp/demo-wire.pcap 'ip proto 50' 2>/dev/null | wc -l)
-plain_on_dev=$(tcpdump -n -r /tmp/demo-dev.pcap 'icmp' 2>/dev/null | wc -l)
-echo "on the wire (wan0): $esp_on_wire ESP packets, $clear_on_wire in clear"
-echo "on ipsec0:          $plain_on_dev plaintext ICMP packets"
-tcpdump -n -r /tmp/demo-dev.pcap icmp 2>/dev/null | head -2 | sed 's/^/  /'
-[ "$clear_on_wire" = 0 ] || fail "cleartext on the wire"
+kill -INT $tw $td
+wait $tw $td 2>/dev/null
+run nft list chain inet office input
+counter() {
+	nft list chain inet office input |
+		sed -n "s/.*counter packets \([0-9]*\) .*comment \"$1\".*/\1/p"
+}
+[ "$(counter 'from the tunnel')" -gt 0 ] || fail "nothing matched iif ipsec0"
+[ "$(counter 'spoofed head office')" -ge 3 ] || fail "spoofed packets not dropped"
 
-step "6. Counters and the firewall"
+step "10. What the wire and the device saw"
+clear=$(tcpdump -n -r "$W/wire.pcap" 'icmp and not host '"$WAN"' or tcp' 2>/dev/null | wc -l)
+esp=$(tcpdump -n -r "$W/wire.pcap" 'ip proto 50' 2>/dev/null | wc -l)
+plain=$(tcpdump -n -r "$W/dev.pcap" 'icmp or tcp' 2>/dev/null | wc -l)
+echo "on the wire (wan0): $esp ESP packets, $clear tunnel packets in clear"
+echo "on ipsec0:          $plain plaintext packets, for example:"
+tcpdump -n -r "$W/dev.pcap" icmp 2>/dev/null | head -2 | sed 's/^/  /'
+[ "$clear" = 0 ] || fail "tunnel traffic in clear on the wire"
 run ip -s link show ipsec0
-run nft list chain inet demo input
-from_tunnel=$(nft -j list chain inet demo input | python3 -c '
-import json, sys
-for r in json.load(sys.stdin)["nftables"]:
-    for e in r.get("rule", {}).get("expr", []):
-        if "counter" in e and r["rule"].get("comment") == "from the tunnel":
-            print(e["counter"]["packets"])')
-[ "${from_tunnel:-0}" -gt 0 ] || fail "no packet matched iif ipsec0"
 
-step "7. Without SAs nothing leaves: flush them and try again"
-ip xfrm state flush
+step "11. Without SAs nothing leaves: terminate the tunnel and try again"
+swan west --terminate --ike office --timeout 20 >/dev/null 2>&1
+ip route add default dev ipsec0 table 100 2>/dev/null
 if ping -c 1 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1; then
 	fail "ping succeeded without SAs"
 fi
-echo "ping fails; ipsec0 tx_carrier_errors: $(cat /sys/class/net/ipsec0/statistics/tx_carrier_errors)"
+echo "ping fails; ipsec0 tx_carrier_errors (no SA): $(cat /sys/class/net/ipsec0/statistics/tx_carrier_errors)"
 
 echo
 echo "demo: SUCCESS"

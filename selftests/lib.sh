@@ -251,9 +251,16 @@ CHARON=${CHARON:-/usr/lib/ipsec/charon}
 # ike_start NS DIR: start a charon in NS with its config, vici socket and
 # log in DIR (a private /run keeps the instances' pid files apart).
 ike_start() {
-	local ns=$1 dir=$2
-	mkdir -p "$dir"
+	local ns=$1 dir=$2 d
+	# swanctl --load-all reads credentials from these, and warns if absent
+	for d in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa \
+		ecdsa bliss pkcs8 pkcs12; do
+		mkdir -p "$dir/$d"
+	done
 	cat >"$dir/strongswan.conf" <<CONF
+swanctl {
+	load = random nonce openssl pem pkcs1 x509 pubkey
+}
 charon {
 	load = random nonce openssl pem pkcs1 x509 pubkey aes sha1 sha2 hmac gcm kdf kernel-netlink socket-default vici updown
 	install_routes = no
@@ -292,7 +299,8 @@ CONF
 swan() {
 	local dir=$1 cmd=$2
 	shift 2
-	swanctl "$cmd" --uri "unix://$dir/charon.vici" "$@"
+	STRONGSWAN_CONF=$dir/strongswan.conf \
+		swanctl "$cmd" --uri "unix://$dir/charon.vici" "$@"
 }
 
 ike_stop() {
