@@ -19,53 +19,14 @@ fail() { echo "demo: FAILED: $*"; exit 1; }
 ISP=demo-isp EAST=demo-east
 W=$(mktemp -d /tmp/ipsecif-demo.XXXXXX)
 PIDS=()
-trap 'kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null' EXIT
+trap 'ike_stop; kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null' EXIT
 
+# strongSwan helpers: ike_start, swan DIR COMMAND, ike_stop
+source ../selftests/strongswan.sh
 # charon NS|- NAME: a charon of its own (config, vici socket, log in $W/NAME)
 charon() {
-	local ns=(ip netns exec "$1") d
-	[ "$1" = - ] && ns=()
-	for d in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa \
-		ecdsa bliss pkcs8 pkcs12; do
-		mkdir -p "$W/$2/$d"	# swanctl --load-all looks in these
-	done
-	cat >"$W/$2/strongswan.conf" <<CONF
-swanctl {
-	load = random nonce openssl pem pkcs1 x509 pubkey
+	IKE_LOG_LEVEL=1 ike_start "$1" "$W/$2" || fail "charon $2 did not start"
 }
-charon {
-	load = random nonce openssl pem pkcs1 x509 pubkey aes sha1 sha2 hmac gcm kdf kernel-netlink socket-default vici updown
-	install_routes = no
-	routing_table = 0
-	plugins {
-		vici {
-			socket = unix://$W/$2/charon.vici
-		}
-	}
-	filelog {
-		log {
-			path = $W/$2/charon.log
-			default = 1
-		}
-	}
-}
-CONF
-	"${ns[@]}" unshare -m sh -c "mount -t tmpfs tmpfs /run &&
-		STRONGSWAN_CONF=$W/$2/strongswan.conf exec /usr/lib/ipsec/charon" \
-		>"$W/$2/out" 2>&1 &
-	PIDS+=($!)
-	for _ in $(seq 100); do
-		[ -S "$W/$2/charon.vici" ] && return
-		sleep 0.2
-	done
-	fail "charon $2 did not start"
-}
-swan() {	# swan NAME COMMAND ARGS...: swanctl against charon NAME
-	local n=$1 c=$2
-	shift 2
-	STRONGSWAN_CONF=$W/$n/strongswan.conf swanctl "$c" --uri "unix://$W/$n/charon.vici" "$@"
-}
-
 # swanctl.conf: conf LOCAL REMOTE LOCAL_TS REMOTE_TS UPDOWN_ARGS
 conf() {
 	cat <<CONF
@@ -101,6 +62,7 @@ CONF
 }
 
 step "1. Devices exist from module load, before any tunnel"
+modprobe -r ipsecif 2>/dev/null		# a fresh start, if it was loaded
 run modprobe ipsecif devices=2 || fail "modprobe ipsecif"
 run ip -br link show type ipsec
 
@@ -170,14 +132,14 @@ charon $EAST east
 conf %any 203.0.113.2 10.1.0.0/24 0.0.0.0/0 "ipsec0 table 100" >"$W/west/swanctl.conf"
 conf 203.0.113.2 %any 0.0.0.0/0 10.1.0.0/24 ipsec0 >"$W/east/swanctl.conf"
 sed -n '/children/,/updown/p' "$W/west/swanctl.conf"
-swan west --load-all --file "$W/west/swanctl.conf" >/dev/null &&
-	swan east --load-all --file "$W/east/swanctl.conf" >/dev/null || fail "loading configs"
+swan "$W/west" --load-all --file "$W/west/swanctl.conf" >/dev/null &&
+	swan "$W/east" --load-all --file "$W/east/swanctl.conf" >/dev/null || fail "loading configs"
 echo '$ swanctl --initiate --child net'
-swan west --initiate --child net --timeout 30 >"$W/initiate.log" 2>&1 ||
+swan "$W/west" --initiate --child net --timeout 30 >"$W/initiate.log" 2>&1 ||
 	{ tail -20 "$W/initiate.log"; fail "IKE"; }
 grep -E 'established|installed' "$W/initiate.log" | sed 's/^/  /'
 echo '$ swanctl --list-sas' 
-swan west --list-sas | sed 's/^/  /'
+swan "$W/west" --list-sas | sed 's/^/  /'
 run ip route show table 100
 
 step "6. ipsecif show: the device, its counters, its SAs and policies"
@@ -240,7 +202,7 @@ tcpdump -n -r "$W/dev.pcap" icmp 2>/dev/null | head -2 | sed 's/^/  /'
 run ip -s link show ipsec0
 
 step "11. Without SAs nothing leaves: terminate the tunnel and try again"
-swan west --terminate --ike office --timeout 20 >/dev/null 2>&1
+swan "$W/west" --terminate --ike office --timeout 20 >/dev/null 2>&1
 ip route add default dev ipsec0 table 100 2>/dev/null
 if ping -c 1 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1; then
 	fail "ping succeeded without SAs"

@@ -20,15 +20,12 @@ PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null; wait; cleanup; keep_artifacts "$WORK"; rm -rf "$WORK"' EXIT
 
 mkns C R P
+# The client's side has no address yet: DHCP gives it one.
 ip link add veth0 netns "$C" type veth peer name lan0 netns "$R"
-ip link add wan0 netns "$R" type veth peer name veth0 netns "$P"
+ip -n "$C" link set veth0 up
 ip -n "$R" addr add 192.168.50.1/24 dev lan0
-ip -n "$R" addr add 10.0.0.1/24 dev wan0
-ip -n "$P" addr add 10.0.0.2/24 dev veth0
-for l in "$C veth0" "$R lan0" "$R wan0" "$P veth0"; do
-	set -- $l
-	ip -n "$1" link set "$2" up
-done
+ip -n "$R" link set lan0 up
+veth "$R" wan0 10.0.0.1/24 "$P" veth0 10.0.0.2/24
 ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
 ip -n "$P" route add 192.168.50.0/24 via 10.0.0.1
 ip -n "$P" link add inet0 type dummy

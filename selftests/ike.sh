@@ -33,8 +33,15 @@ site "$B" 10.2.0.1/24 fd02::1/64
 # conf ME LOCAL REMOTE LOCAL_TS REMOTE_TS [REKEY]: swanctl.conf of one side
 conf() {
 	local me=$1 l=$2 r=$3 lts=$4 rts=$5 rekey=${6:-0}
-	local peer=a
+	local peer=a ike_rekey= child_rekey=
 	[ "$me" = a ] && peer=b
+	# Short rekey times with room to finish before the SAs expire; none
+	# (strongSwan's hour-long defaults) when REKEY is 0.
+	if [ "$rekey" != 0 ]; then
+		ike_rekey=$(printf '\t\trekey_time = %ss\n\t\tover_time = 30s\n' "$rekey")
+		child_rekey=$(printf '\t\t\t\trekey_time = %ss\n\t\t\t\tlife_time = %ss\n' \
+			$((rekey * 2 / 3)) $((rekey * 2 / 3 + 30)))
+	fi
 	cat <<CONF
 connections {
 	$me {
@@ -42,8 +49,7 @@ connections {
 		local_addrs = $l
 		remote_addrs = $r
 		proposals = aes128gcm16-prfsha256-ecp256
-		rekey_time = ${rekey}s
-		over_time = 30s
+$ike_rekey
 		local {
 			auth = psk
 			id = $me
@@ -60,8 +66,7 @@ connections {
 				if_id_in = 1
 				if_id_out = 1
 				updown = $UPDOWN
-				rekey_time = $((rekey * 2 / 3))s
-				life_time = $((rekey * 2 / 3 + 30))s
+$child_rekey
 				start_action = none
 			}
 		}
@@ -118,9 +123,11 @@ sas_match() {	# sas_match ERE: the initiator's SA list matches
 	swan "$WORK/a" --list-sas 2>/dev/null | grep -Eq "$1"
 }
 
-# Cleartext pings (ICMP echo, either family) in the capture on $R's veth0
-icmp_in_clear() {
-	capture_count "$R" veth0 'icmp or (icmp6 and (ip6[40]==128 or ip6[40]==129))'
+# check_no_clear_ping DESC: no ICMP echo (either family) in the capture on
+# $R's veth0
+check_no_clear_ping() {
+	check_none "$1" "$R" veth0 \
+		'(icmp and (icmp[0]==8 or icmp[0]==0)) or (icmp6 and (ip6[40]==128 or ip6[40]==129))'
 }
 
 # --- site-to-site, IPv4 and IPv6 subnets ------------------------------------
@@ -139,11 +146,17 @@ check "site-to-site: IPv4 subnet ping" \
 check "site-to-site: IPv6 subnet ping" \
 	ip netns exec "$A" ping -q -c 3 -i 0.3 -W 2 -I fd01::1 fd02::1
 capture_stop
-check_eq "site-to-site: no ping in clear on the wire" 0 "$(icmp_in_clear)"
+check_no_clear_ping "site-to-site: no ping in clear on the wire"
 check_ge "site-to-site: ESP on the wire" 6 "$(capture_count "$B" veth0 'ip proto 50')"
 check_ge "site-to-site: B's ipsec1 received the pings" 6 "$(stat "$B" ipsec1 rx_packets)"
-check_eq "site-to-site: ipsecif show lists the daemon's two SAs" 2 \
-	"$(ip netns exec "$A" ipsecif -j show ipsec1 | jq '.[0].sas | length')"
+# charon 5.9 may set up more than one CHILD_SA pair: compare with the kernel
+n=$(ip netns exec "$A" ipsecif -j show ipsec1 | jq '.[0].sas | length')
+check_eq "site-to-site: ipsecif show lists the daemon's SAs (those of if_id 1)" \
+	"$(ip -n "$A" xfrm state | grep -c 'if_id 0x1$')" "$n"
+check_ge "site-to-site: ... at least one pair" 2 "$n"
+[ -z "${IKE_DEBUG:-}" ] ||
+	grep -E 'CHILD_SA|acquire|ACQUIRE|creating|initiat|establish' "$WORK/a/charon.log" |
+	head -40 | sed 's/^/#   /' 
 check "site-to-site: terminate" swan "$WORK/a" --terminate --ike a --timeout 20
 check "site-to-site: updown removed the routes" sh -c \
 	"[ -z \"\$(ip -n $A route show 10.2.0.0/24; ip -n $A -6 route show fd02::/64)\" ]"
@@ -161,7 +174,7 @@ check_eq "host-to-host: no mark on any SA or policy" 0 \
 	"$({ ip -n "$A" xfrm state; ip -n "$A" xfrm policy; } | grep -c mark)"
 check "host-to-host: ping the peer through ipsec1" ping_ok "$A" $UNDER4_B
 capture_stop
-check_eq "host-to-host: no ping in clear on the wire" 0 "$(icmp_in_clear)"
+check_no_clear_ping "host-to-host: no ping in clear on the wire"
 check_ge "host-to-host: ESP on the wire" 4 "$(capture_count "$B" veth0 'ip proto 50')"
 
 # Now IKE itself is routed into ipsec1 on both sides: rekeying must work,
@@ -179,7 +192,8 @@ check "host-to-host: ping the peer after the rekeys" ping_ok "$A" $UNDER4_B
 capture_stop
 check_ge "host-to-host: the rekeys' IKE messages went in clear (bypass)" 4 \
 	"$(capture_count "$B" veth0 'udp port 500 or udp port 4500')"
-check_eq "host-to-host: still no ping in clear" 0 "$(icmp_in_clear)"
+check_no_clear_ping "host-to-host: still no ping in clear"
+
 
 # --- rekeying under traffic, zero cleartext ---------------------------------
 check_setup "rekeying: charons start, IKE rekey every 12s, CHILD every 8s" \
@@ -193,23 +207,15 @@ check_ge "rekeying: pings answered during 30s of rekeys" 100 "${received:-0}"
 check "rekeying: the CHILD_SA was rekeyed at least twice" \
 	sas_match 'net: #([3-9]|[1-9][0-9]+),'
 check "rekeying: the IKE_SA was rekeyed" sas_match '^a: #([2-9]|[1-9][0-9]+),'
-check_eq "rekeying: no ping in clear on the wire, in the whole run" 0 "$(icmp_in_clear)"
+check_no_clear_ping "rekeying: no ping in clear on the wire, in the whole run"
 check_ge "rekeying: ESP on the wire" 200 "$(capture_count "$B" veth0 'ip proto 50')"
 ike_stop
 
 # --- NAT traversal: the initiator behind a masquerading router --------------
 # C 192.168.7.2 -- 192.168.7.1 NAT 10.0.7.1 -- 10.0.7.2 S, ESP in UDP 4500
 mkns C N S
-ip link add veth0 netns "$C" type veth peer name in0 netns "$N"
-ip link add veth0 netns "$S" type veth peer name out0 netns "$N"
-ip -n "$C" addr add 192.168.7.2/24 dev veth0
-ip -n "$N" addr add 192.168.7.1/24 dev in0
-ip -n "$N" addr add 10.0.7.1/24 dev out0
-ip -n "$S" addr add 10.0.7.2/24 dev veth0
-ip -n "$C" link set veth0 up
-ip -n "$N" link set in0 up
-ip -n "$N" link set out0 up
-ip -n "$S" link set veth0 up
+veth "$C" veth0 192.168.7.2/24 "$N" in0 192.168.7.1/24
+veth "$S" veth0 10.0.7.2/24 "$N" out0 10.0.7.1/24
 ip -n "$C" route add default via 192.168.7.1
 ip netns exec "$N" sysctl -qw net.ipv4.ip_forward=1
 ip netns exec "$N" nft -f - <<'NFT'
@@ -233,11 +239,15 @@ check "NAT-T: the SAs use UDP encapsulation" sh -c \
 check "NAT-T: subnet ping through the NAT" \
 	ip netns exec "$C" ping -q -c 5 -i 0.3 -W 2 -I 10.1.0.1 10.2.0.1
 capture_stop
-check_eq "NAT-T: no ping in clear at the responder" 0 "$(icmp_in_clear)"
+check_no_clear_ping "NAT-T: no ping in clear at the responder"
 check_eq "NAT-T: no plain ESP (all of it in UDP)" 0 \
 	"$(capture_count "$S" veth0 'ip proto 50')"
 check_ge "NAT-T: ESP in UDP 4500 on the wire" 10 \
 	"$(capture_count "$S" veth0 'udp port 4500')"
 check_ge "NAT-T: the responder's ipsec1 received the pings" 5 \
 	"$(stat "$S" ipsec1 rx_packets)"
+if [ "$(stat "$S" ipsec1 rx_packets)" -lt 5 ]; then
+	ip -n "$S" -s link show ipsec1 | sed 's/^/#   /'
+	ip -n "$S" -s xfrm state | sed 's/^/#   /' | head -40
+fi
 ksft_exit

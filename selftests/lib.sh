@@ -139,6 +139,15 @@ wire() {
 	ip -n "$B" link set veth0 up
 }
 
+# veth NS1 DEV1 ADDR1 NS2 DEV2 ADDR2: a wire between two namespaces, up
+veth() {
+	ip link add "$2" netns "$1" type veth peer name "$5" netns "$4" &&
+	ip -n "$1" addr add "$3" dev "$2" &&
+	ip -n "$4" addr add "$6" dev "$5" &&
+	ip -n "$1" link set "$2" up &&
+	ip -n "$4" link set "$5" up
+}
+
 KEY_AB=0x0123456789abcdef0123456789abcdef01234567
 KEY_BA=0x89abcdef0123456789abcdef0123456789abcdef
 
@@ -228,6 +237,20 @@ capture_count() {
 	tcpdump -n -r "$CAPDIR/$1-$2.pcap" "$3" 2>/dev/null | wc -l
 }
 
+# check_none DESC NS DEV FILTER: no packet in the capture matches; on
+# failure the matching packets are shown.
+check_none() {
+	local n
+	n=$(capture_count "$2" "$3" "$4")
+	if [ "$n" = 0 ]; then
+		ok "$1"
+	else
+		nok "$1"
+		echo "#   $n packets match '$4':"
+		tcpdump -n -r "$CAPDIR/$2-$3.pcap" "$4" 2>/dev/null | head -5 | sed 's/^/#   /'
+	fi
+}
+
 ping_ok() {	# ping_ok NS ADDR
 	ip netns exec "$1" ping -q -c 2 -i 0.3 -W 2 "$2" >/dev/null 2>&1
 }
@@ -244,72 +267,5 @@ keep_artifacts() {
 	echo "# logs kept in $KSFT_ARTIFACTS"
 }
 
-# --- strongSwan: one charon per namespace --------------------------------
-IKE_PIDS=()
-CHARON=${CHARON:-/usr/lib/ipsec/charon}
-
-# ike_start NS DIR: start a charon in NS with its config, vici socket and
-# log in DIR (a private /run keeps the instances' pid files apart).
-ike_start() {
-	local ns=$1 dir=$2 d
-	# swanctl --load-all reads credentials from these, and warns if absent
-	for d in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa \
-		ecdsa bliss pkcs8 pkcs12; do
-		mkdir -p "$dir/$d"
-	done
-	cat >"$dir/strongswan.conf" <<CONF
-swanctl {
-	load = random nonce openssl pem pkcs1 x509 pubkey
-}
-charon {
-	load = random nonce openssl pem pkcs1 x509 pubkey aes sha1 sha2 hmac gcm kdf kernel-netlink socket-default vici updown
-	install_routes = no
-	install_virtual_ip = no
-	routing_table = 0
-	retransmit_timeout = 2.0
-	retransmit_tries = 4
-	plugins {
-		vici {
-			socket = unix://$dir/charon.vici
-		}
-	}
-	filelog {
-		log {
-			path = $dir/charon.log
-			flush_line = yes
-			time_format = %T
-			default = 1
-			ike = 2
-			cfg = 2
-		}
-	}
-	syslog {
-		identifier = charon-$ns
-	}
-}
-CONF
-	ip netns exec "$ns" unshare -m sh -c \
-		"mount -t tmpfs tmpfs /run && STRONGSWAN_CONF=$dir/strongswan.conf exec $CHARON" \
-		>"$dir/charon.out" 2>&1 &
-	IKE_PIDS+=($!)
-	wait_for 100 test -S "$dir/charon.vici"
-}
-
-# swan DIR COMMAND ARGS...: swanctl against the charon of DIR
-swan() {
-	local dir=$1 cmd=$2
-	shift 2
-	STRONGSWAN_CONF=$dir/strongswan.conf \
-		swanctl "$cmd" --uri "unix://$dir/charon.vici" "$@"
-}
-
-ike_stop() {
-	local pid
-	for pid in "${IKE_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	for pid in "${IKE_PIDS[@]}"; do
-		wait "$pid" 2>/dev/null
-	done
-	IKE_PIDS=()
-}
+# --- strongSwan: one charon per namespace (shared with the demo) ----------
+source "$SELFTESTS/strongswan.sh"

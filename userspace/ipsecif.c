@@ -52,30 +52,40 @@ static void usage(FILE *f)
 		prog, prog, prog, prog, prog, prog, prog);
 }
 
+/* "ipsecif: message", then the usage hint for usage errors. */
+__attribute__((format(printf, 2, 0)))
+static int vreport(int code, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	if (code == EXIT_USAGE)
+		fprintf(stderr, "(see '%s help')\n", prog);
+	return code;
+}
+
 __attribute__((format(printf, 1, 2)))
 static int fail(const char *fmt, ...)
 {
 	va_list ap;
+	int ret;
 
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ret = vreport(EXIT_FAIL, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_FAIL;
+	return ret;
 }
 
 __attribute__((format(printf, 1, 2)))
 static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
+	int ret;
 
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ret = vreport(EXIT_USAGE, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n(see '%s help')\n", prog);
-	return EXIT_USAGE;
+	return ret;
 }
 
 /* A kernel error: its extack message when it gave one. */
@@ -123,48 +133,12 @@ void msgs_free(struct msgs *m)
 
 /* ---- links ---- */
 
-static int link_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	unsigned int type = mnl_attr_get_type(attr);
-
-	if (type <= IFLA_MAX)
-		tb[type] = attr;
-	return MNL_CB_OK;
-}
-
-static int info_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	unsigned int type = mnl_attr_get_type(attr);
-
-	if (type <= IFLA_INFO_MAX)
-		tb[type] = attr;
-	return MNL_CB_OK;
-}
-
-static int ipsec_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	unsigned int type = mnl_attr_get_type(attr);
-
-	if (type <= IFLA_IPSEC_MAX &&
-	    mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
-		tb[type] = attr;
-	return MNL_CB_OK;
-}
-
-static uint32_t get_u32(const struct nlattr *a)
-{
-	return a && mnl_attr_get_payload_len(a) >= 4 ? mnl_attr_get_u32(a) : 0;
-}
-
 static void link_parse_info(const struct nlattr *linkinfo, struct link *l)
 {
-	const struct nlattr *info[IFLA_INFO_MAX + 1] = { 0 };
-	const struct nlattr *data[IFLA_IPSEC_MAX + 1] = { 0 };
+	const struct nlattr *info[IFLA_INFO_MAX + 1];
+	const struct nlattr *data[IFLA_IPSEC_MAX + 1];
 
-	mnl_attr_parse_nested(linkinfo, info_attr_cb, info);
+	nl_parse_nested(linkinfo, info, IFLA_INFO_MAX);
 	if (info[IFLA_INFO_KIND] &&
 	    mnl_attr_validate(info[IFLA_INFO_KIND], MNL_TYPE_STRING) == 0)
 		snprintf(l->kind, sizeof(l->kind), "%.*s",
@@ -172,34 +146,34 @@ static void link_parse_info(const struct nlattr *linkinfo, struct link *l)
 			 mnl_attr_get_str(info[IFLA_INFO_KIND]));
 	if (!info[IFLA_INFO_DATA] || strcmp(l->kind, IPSECIF_KIND))
 		return;
-	mnl_attr_parse_nested(info[IFLA_INFO_DATA], ipsec_attr_cb, data);
+	nl_parse_nested(info[IFLA_INFO_DATA], data, IFLA_IPSEC_MAX);
 	l->has_link = data[IFLA_IPSEC_LINK];
-	l->link = get_u32(data[IFLA_IPSEC_LINK]);
+	l->link = nl_u32(data[IFLA_IPSEC_LINK]);
 	l->has_if_id = data[IFLA_IPSEC_IF_ID];
-	l->if_id = get_u32(data[IFLA_IPSEC_IF_ID]);
+	l->if_id = nl_u32(data[IFLA_IPSEC_IF_ID]);
 }
 
 void link_parse(const struct nlmsghdr *nlh, struct link *l)
 {
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
+	const struct nlattr *tb[IFLA_MAX + 1];
 
 	memset(l, 0, sizeof(*l));
 	l->ifindex = ifi->ifi_index;
 	l->flags = ifi->ifi_flags;
-	mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, tb);
+	nl_parse(nlh, sizeof(*ifi), tb, IFLA_MAX);
 	if (tb[IFLA_IFNAME] &&
 	    mnl_attr_validate(tb[IFLA_IFNAME], MNL_TYPE_NUL_STRING) == 0)
 		snprintf(l->name, sizeof(l->name), "%s",
 			 mnl_attr_get_str(tb[IFLA_IFNAME]));
-	l->mtu = get_u32(tb[IFLA_MTU]);
-	l->min_mtu = get_u32(tb[IFLA_MIN_MTU]);
-	l->max_mtu = get_u32(tb[IFLA_MAX_MTU]);
+	l->mtu = nl_u32(tb[IFLA_MTU]);
+	l->min_mtu = nl_u32(tb[IFLA_MIN_MTU]);
+	l->max_mtu = nl_u32(tb[IFLA_MAX_MTU]);
 	if (tb[IFLA_OPERSTATE])
 		l->operstate = mnl_attr_get_u8(tb[IFLA_OPERSTATE]);
 	if (tb[IFLA_LINK_NETNSID]) {
 		l->has_netnsid = true;
-		l->link_netnsid = (int32_t)get_u32(tb[IFLA_LINK_NETNSID]);
+		l->link_netnsid = (int32_t)nl_u32(tb[IFLA_LINK_NETNSID]);
 	}
 	if (tb[IFLA_STATS64] &&
 	    mnl_attr_get_payload_len(tb[IFLA_STATS64]) >= sizeof(l->stats)) {

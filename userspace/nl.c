@@ -156,3 +156,43 @@ int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 	} while (ret > MNL_CB_STOP);
 	return ret < 0 ? -errno : 0;
 }
+
+struct attr_table {
+	const struct nlattr **tb;
+	unsigned int max;
+};
+
+static int attr_table_cb(const struct nlattr *attr, void *data)
+{
+	const struct attr_table *t = data;
+	unsigned int type = mnl_attr_get_type(attr);
+
+	if (type <= t->max)
+		t->tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+void nl_parse(const struct nlmsghdr *nlh, size_t hdrlen,
+	      const struct nlattr **tb, unsigned int max)
+{
+	struct attr_table t = { .tb = tb, .max = max };
+
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	mnl_attr_parse(nlh, hdrlen, attr_table_cb, &t);
+}
+
+void nl_parse_nested(const struct nlattr *nest, const struct nlattr **tb,
+		     unsigned int max)
+{
+	struct attr_table t = { .tb = tb, .max = max };
+
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	mnl_attr_parse_nested(nest, attr_table_cb, &t);
+}
+
+uint32_t nl_u32(const struct nlattr *attr)
+{
+	if (!attr || mnl_attr_get_payload_len(attr) < sizeof(uint32_t))
+		return 0;
+	return mnl_attr_get_u32(attr);
+}

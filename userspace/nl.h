@@ -29,4 +29,12 @@ struct nlmsghdr *nl_request(struct nl *nl, uint16_t type, uint16_t flags,
  */
 int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
 
+/* Attributes into tb[0..max] (cleared first); unknown types are skipped. */
+void nl_parse(const struct nlmsghdr *nlh, size_t hdrlen,
+	      const struct nlattr **tb, unsigned int max);
+void nl_parse_nested(const struct nlattr *nest, const struct nlattr **tb,
+		     unsigned int max);
+/* A u32 attribute's value; 0 when absent or too short. */
+uint32_t nl_u32(const struct nlattr *attr);
+
 #endif

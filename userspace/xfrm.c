@@ -13,6 +13,7 @@
 #endif
 
 #include "ipsecif.h"
+#include "nl.h"
 #include "out.h"
 
 static const char *addr_str(const xfrm_address_t *a, unsigned int family,
@@ -128,21 +129,30 @@ static void print_age(uint64_t add_time)
 	out_text("%us\n", (unsigned int)(age % 60));
 }
 
-static int attr_cb(const struct nlattr *attr, void *data)
+/*
+ * Call @print for each message of @type (with a @hdrlen header) in @m
+ * whose XFRMA_IF_ID is @if_id, inside a JSON array @key.
+ */
+static void print_bound(const struct msgs *m, const char *key, uint16_t type,
+			size_t hdrlen, uint32_t if_id,
+			void (*print)(const struct nlmsghdr *nlh,
+				      const struct nlattr *const *tb))
 {
-	const struct nlattr **tb = data;
-	unsigned int type = mnl_attr_get_type(attr);
+	const struct nlattr *tb[XFRMA_MAX + 1];
+	size_t i;
 
-	if (type <= XFRMA_MAX)
-		tb[type] = attr;
-	return MNL_CB_OK;
-}
+	out_arr_open(key);
+	for (i = 0; i < m->n; i++) {
+		const struct nlmsghdr *nlh = m->v[i];
 
-static uint32_t attr_if_id(const struct nlattr *const *tb)
-{
-	if (!tb[XFRMA_IF_ID] || mnl_attr_get_payload_len(tb[XFRMA_IF_ID]) < 4)
-		return 0;
-	return mnl_attr_get_u32(tb[XFRMA_IF_ID]);
+		if (nlh->nlmsg_type != type ||
+		    mnl_nlmsg_get_payload_len(nlh) < hdrlen)
+			continue;
+		nl_parse(nlh, hdrlen, tb, XFRMA_MAX);
+		if (nl_u32(tb[XFRMA_IF_ID]) == if_id)
+			print(nlh, tb);
+	}
+	out_arr_close();
 }
 
 /* An algorithm attribute, checked to hold at least the struct. */
@@ -223,13 +233,12 @@ static void print_mark(const struct nlattr *const *tb)
 	out_obj_close();
 }
 
-static void print_sa(const struct nlmsghdr *nlh)
+static void print_sa(const struct nlmsghdr *nlh,
+		     const struct nlattr *const *tb)
 {
 	const struct xfrm_usersa_info *sa = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *tb[XFRMA_MAX + 1] = { 0 };
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], pb[16];
 
-	mnl_attr_parse(nlh, sizeof(*sa), attr_cb, tb);
 	out_obj_open(NULL);
 	out_str("proto", "  sa: %s", proto_name(sa->id.proto, pb, sizeof(pb)));
 	out_text(" spi 0x%08x", ntohl(sa->id.spi));
@@ -259,24 +268,8 @@ static void print_sa(const struct nlmsghdr *nlh)
 
 void print_sas(const struct msgs *sas, uint32_t if_id)
 {
-	const struct nlattr *tb[XFRMA_MAX + 1];
-	size_t i;
-
-	out_arr_open("sas");
-	for (i = 0; i < sas->n; i++) {
-		const struct nlmsghdr *nlh = sas->v[i];
-
-		if (nlh->nlmsg_type != XFRM_MSG_NEWSA ||
-		    mnl_nlmsg_get_payload_len(nlh) <
-		    sizeof(struct xfrm_usersa_info))
-			continue;
-		memset(tb, 0, sizeof(tb));
-		mnl_attr_parse(nlh, sizeof(struct xfrm_usersa_info), attr_cb,
-			       tb);
-		if (attr_if_id(tb) == if_id)
-			print_sa(nlh);
-	}
-	out_arr_close();
+	print_bound(sas, "sas", XFRM_MSG_NEWSA, sizeof(struct xfrm_usersa_info),
+		    if_id, print_sa);
 }
 
 static const char *dir_name(unsigned int dir)
@@ -341,22 +334,6 @@ static void print_policy(const struct nlmsghdr *nlh,
 
 void print_policies(const struct msgs *pols, uint32_t if_id)
 {
-	const struct nlattr *tb[XFRMA_MAX + 1];
-	size_t i;
-
-	out_arr_open("policies");
-	for (i = 0; i < pols->n; i++) {
-		const struct nlmsghdr *nlh = pols->v[i];
-
-		if (nlh->nlmsg_type != XFRM_MSG_NEWPOLICY ||
-		    mnl_nlmsg_get_payload_len(nlh) <
-		    sizeof(struct xfrm_userpolicy_info))
-			continue;
-		memset(tb, 0, sizeof(tb));
-		mnl_attr_parse(nlh, sizeof(struct xfrm_userpolicy_info),
-			       attr_cb, tb);
-		if (attr_if_id(tb) == if_id)
-			print_policy(nlh, tb);
-	}
-	out_arr_close();
+	print_bound(pols, "policies", XFRM_MSG_NEWPOLICY,
+		    sizeof(struct xfrm_userpolicy_info), if_id, print_policy);
 }

@@ -165,7 +165,7 @@ for k in $KERNELS; do
 	[ "$ROOT" = / ] || vm+=(--root "$ROOT")
 	start=$(date +%s)
 	# The sanitizer kernel is several times slower under emulation.
-	per_test=400 vm_limit=$VM_TIMEOUT scale=10000
+	per_test=900 vm_limit=$VM_TIMEOUT scale=10000
 	[ "$k" = debug ] && per_test=2400 vm_limit=$((VM_TIMEOUT * 4)) scale=500
 	timeout "$vm_limit" "${vm[@]}" --exec \
 		"TEST_TIMEOUT=$per_test IPSECIF_SCALE_DEVICES=$scale bash /srv/ipsecif-$KVER/selftests/vm/guest.sh /srv/ipsecif-out-$KVER $TESTS" \
