@@ -38,8 +38,11 @@ conf() {
 	# Short rekey times with room to finish before the SAs expire; none
 	# (strongSwan's hour-long defaults) when REKEY is 0.
 	if [ "$rekey" != 0 ]; then
-		ike_rekey=$(printf '\t\trekey_time = %ss\n\t\tover_time = 30s\n' "$rekey")
-		child_rekey=$(printf '\t\t\t\trekey_time = %ss\n\t\t\t\tlife_time = %ss\n' \
+		# rand_time defaults to the margin (30 s), which would pull the
+		# rekeys to the very start: keep the jitter small.
+		ike_rekey=$(printf '\t\trekey_time = %ss\n\t\tover_time = 30s\n\t\trand_time = 2s\n' \
+			"$rekey")
+		child_rekey=$(printf '\t\t\t\trekey_time = %ss\n\t\t\t\tlife_time = %ss\n\t\t\t\trand_time = 2s\n' \
 			$((rekey * 2 / 3)) $((rekey * 2 / 3 + 30)))
 	fi
 	cat <<CONF
@@ -87,7 +90,9 @@ CONF
 L=$A R=$B
 setup_ike() {
 	ike_stop
-	rm -rf "$WORK/a" "$WORK/b"
+	# Keep each phase's logs (artifacts after a failure).
+	PHASE=$((${PHASE:-0} + 1))
+	[ -d "$WORK/a" ] && mv "$WORK/a" "$WORK/a.$PHASE" && mv "$WORK/b" "$WORK/b.$PHASE"
 	ike_start "$L" "$WORK/a" && ike_start "$R" "$WORK/b" || return 1
 	conf a "$1" "$2" "$3" "$4" "${5:-0}" >"$WORK/a/swanctl.conf"
 	conf b "$2" "${RESPONDER_REMOTE:-$1}" "$4" "$3" "${5:-0}" >"$WORK/b/swanctl.conf"
@@ -200,6 +205,9 @@ check_setup "rekeying: charons start, IKE rekey every 12s, CHILD every 8s" \
 	$UNDER4_A $UNDER4_B "10.1.0.0/24" "10.2.0.0/24" 12
 capture_start "$B" veth0
 check_up "rekeying: tunnel comes up"
+# updown runs after the CHILD_SA is up: wait for its route before traffic
+check "rekeying: updown routed 10.2.0.0/24 into ipsec1" wait_for 50 sh -c \
+	"ip -n $A route show 10.2.0.0/24 | grep -q 'dev ipsec1'"
 ip netns exec "$A" ping -q -i 0.2 -w 30 -I 10.1.0.1 10.2.0.1 >"$WORK/ping.log" 2>&1
 capture_stop
 received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$WORK/ping.log")
@@ -236,8 +244,10 @@ capture_start "$S" veth0
 check_up "NAT-T: the tunnel comes up through the NAT"
 check "NAT-T: the SAs use UDP encapsulation" sh -c \
 	"ip -n $S xfrm state | grep -q 'encap type espinudp'"
-check "NAT-T: subnet ping through the NAT" \
-	ip netns exec "$C" ping -q -c 5 -i 0.3 -W 2 -I 10.1.0.1 10.2.0.1
+check "NAT-T: updown routed 10.2.0.0/24 into ipsec1" wait_for 50 sh -c \
+	"ip -n $C route show 10.2.0.0/24 | grep -q 'dev ipsec1'"
+check "NAT-T: subnet ping through the NAT, all 5 answered" sh -c \
+	"ip netns exec $C ping -q -c 5 -i 0.3 -W 2 -I 10.1.0.1 10.2.0.1 | grep -q ' 5 received'"
 capture_stop
 check_no_clear_ping "NAT-T: no ping in clear at the responder"
 check_eq "NAT-T: no plain ESP (all of it in UDP)" 0 \
