@@ -147,9 +147,7 @@ static void link_parse_info(const struct nlattr *linkinfo, struct link *l)
 	if (!info[IFLA_INFO_DATA] || strcmp(l->kind, IPSECIF_KIND))
 		return;
 	nl_parse_nested(info[IFLA_INFO_DATA], data, IFLA_IPSEC_MAX);
-	l->has_link = data[IFLA_IPSEC_LINK];
 	l->link = nl_u32(data[IFLA_IPSEC_LINK]);
-	l->has_if_id = data[IFLA_IPSEC_IF_ID];
 	l->if_id = nl_u32(data[IFLA_IPSEC_IF_ID]);
 }
 

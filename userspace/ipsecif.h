@@ -27,7 +27,7 @@ struct link {
 	char kind[32];
 	uint32_t mtu, min_mtu, max_mtu;
 	uint8_t operstate;
-	bool has_link, has_if_id, has_netnsid, has_stats;
+	bool has_netnsid, has_stats;
 	uint32_t link, if_id;
 	int32_t link_netnsid;
 	struct rtnl_link_stats64 stats;
