@@ -6,6 +6,7 @@
 #   make install         install module, ipsecif tool, link_ipsec.so, man page
 #   make check           build and run the selftests in VMs (KERNELS=, TESTS=)
 #   make demo            the main job, end to end, in a VM
+#   make bench           ipsecif vs xfrmi vs policy-based IPsec, one VM boot
 #   make lint            checkpatch --strict, sparse (C=2) and W=1
 
 KVER	?= $(shell uname -r)
@@ -16,6 +17,9 @@ DESTDIR	?=
 
 KERNELS	?= 6.1 6.12 7.2
 TESTS	?=
+ROUNDS	?= 3
+BENCH_SECS ?= 5
+VARIANTS ?=
 
 all: module userspace
 
@@ -44,8 +48,12 @@ check:
 demo:
 	bash selftests/vm/run.sh --demo --kernels "$(firstword $(KERNELS))"
 
+bench:
+	BENCH_ARGS="$(ROUNDS) $(BENCH_SECS) $(VARIANTS)" bash selftests/vm/run.sh --bench \
+		--kernels "$(firstword $(KERNELS))"
+
 lint:
 	bash scripts/lint.sh
 
 .PHONY: all module userspace modules_install install-module install-userspace \
-	install clean check demo lint
+	install clean check demo bench lint

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Install what building and testing ipsecif needs on a Debian 12 host (root).
 # Idempotent: every step checks before it acts. Used by `make check` and `make demo`.
-#   scripts/setup-host.sh [6.1] [6.12] [7.2]    (default: all three)
+#   scripts/setup-host.sh [6.1] [6.12] [7.2] [debug] [lint] [bench]
+# (default: the three kernels; lint: checkpatch and sparse; bench: iperf3)
 set -euo pipefail
 
 KERNELS=${*:-"6.1 6.12 7.2"}
@@ -139,6 +140,9 @@ sid_root() {
 	umount "$SID/proc" || true
 }
 
+# The benchmark needs iperf3 on whichever root the VM boots.
+case " $KERNELS " in *" bench "*) SID_PKGS+=" iperf3" ;; esac
+
 host_tools
 for k in $KERNELS; do
 	case $k in
@@ -147,6 +151,7 @@ for k in $KERNELS; do
 	7.2|sid) sid_root ;;
 	debug) kernel_debug ;;
 	lint) need_pkgs linux-source-6.12 sparse ;;	# checkpatch.pl, sparse
+	bench) need_pkgs iperf3 ;;
 	*) echo "setup-host.sh: unknown kernel '$k'" >&2; exit 1 ;;
 	esac
 done

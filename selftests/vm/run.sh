@@ -23,7 +23,8 @@ while [ $# -gt 0 ]; do
 	--kernels) KERNELS=$2; shift ;;
 	--tests) TESTS=$2; shift ;;
 	--demo) DEMO=1 ;;
-	*) echo "usage: $0 [--kernels LIST] [--tests LIST] [--demo]" >&2; exit 2 ;;
+	--bench) DEMO=2 ;;
+	*) echo "usage: $0 [--kernels LIST] [--tests LIST] [--demo | --bench]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -46,21 +47,23 @@ finish() {
 	exit
 }
 
-# make demo: build, boot the first kernel and tell the story live.
+# make demo / make bench: build, boot the first kernel and run the demo
+# story or the benchmark live; both end with a "NAME: SUCCESS|DONE" line.
 demo() {
-	local k=${KERNELS%% *} out
-	bash "$top/scripts/setup-host.sh" "$k" >&2 || exit 1
-	resolve "$k" || { echo "demo: kernel $k is not installed"; exit 1; }
+	local k=${KERNELS%% *} out what=demo script=demo/demo.sh ok=SUCCESS extra=
+	[ $DEMO = 2 ] && what=bench script=bench/bench.sh ok=DONE extra=bench
+	bash "$top/scripts/setup-host.sh" "$k" $extra >&2 || exit 1
+	resolve "$k" || { echo "$what: kernel $k is not installed"; exit 1; }
 	OUT=${ROOT%/}/srv/ipsecif-out-$KVER
 	mkdir -p "$OUT"
-	echo "demo: building ipsecif for $KVER and booting it (about a minute)"
-	build || { tail -20 "$OUT/build.log"; echo "demo: FAILED to build"; exit 1; }
+	echo "$what: building ipsecif for $KVER and booting it (about a minute)"
+	build || { tail -20 "$OUT/build.log"; echo "$what: FAILED to build"; exit 1; }
 	vm=(vng --run "${ROOT%/}/boot/vmlinuz-$KVER" --disable-kvm --cpus 2 --memory 2G --user root)
 	[ "$ROOT" = / ] || vm+=(--root "$ROOT")
-	out=$(timeout 900 "${vm[@]}" --exec "bash /srv/ipsecif-$KVER/demo/demo.sh" \
+	out=$(timeout 900 "${vm[@]}" --exec "bash /srv/ipsecif-$KVER/$script ${BENCH_ARGS:-}" \
 		</dev/null 2>&1 | tee /dev/stderr)
-	grep -q '^demo: SUCCESS' <<<"$out" && exit 0
-	grep -q '^demo: FAILED' <<<"$out" || echo "demo: FAILED (the VM did not finish the story)"
+	grep -q "^$what: $ok" <<<"$out" && exit 0
+	grep -q "^$what: FAILED" <<<"$out" || echo "$what: FAILED (the VM did not finish)"
 	exit 1
 }
 
@@ -128,7 +131,7 @@ log_clean() {
 		"$1" 2>/dev/null | head -5
 }
 
-[ $DEMO = 1 ] && demo
+[ $DEMO != 0 ] && demo
 
 echo "TAP version 13"
 if ! bash "$top/scripts/setup-host.sh" $KERNELS >&2; then
