@@ -55,10 +55,15 @@ static int ipsecif_dev_init(struct net_device *dev)
 	struct ipsecif_net *in = ipsecif_pernet(p->net);
 	int err;
 
-	err = rhashtable_lookup_insert_fast(&in->table, &p->node,
-					    ipsecif_rht_params);
+	err = ipsecif_bundle_init(p);
 	if (err)
 		return err;
+	err = rhashtable_lookup_insert_fast(&in->table, &p->node,
+					    ipsecif_rht_params);
+	if (err) {
+		ipsecif_bundle_free(p);
+		return err;
+	}
 	list_add(&p->list, &in->devs);
 	netif_carrier_on(dev);
 	return 0;
@@ -71,6 +76,7 @@ static void ipsecif_dev_uninit(struct net_device *dev)
 
 	rhashtable_remove_fast(&in->table, &p->node, ipsecif_rht_params);
 	list_del(&p->list);
+	ipsecif_bundle_free(p);	/* no transmit runs any more */
 }
 
 static void ipsecif_get_stats64(struct net_device *dev,

@@ -23,6 +23,7 @@ struct ipsecif {
 	struct net *net;
 	u32 if_id;			/* key: change only while unhashed */
 	int link;			/* ifindex in @net, 0 when detached */
+	struct ipsecif_bundle __percpu *bundle;	/* see xfrm.c */
 };
 
 /* Per-namespace state, for devices created in that namespace. */
@@ -59,6 +60,8 @@ netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev);
 int ipsecif_xfrm_init(void);
 void ipsecif_xfrm_exit(void);
 void ipsecif_claim_if_cb(void);
+int ipsecif_bundle_init(struct ipsecif *p);
+void ipsecif_bundle_free(struct ipsecif *p);
 void ipsecif_release_if_cb(void);
 
 #endif /* _IPSECIF_H */

@@ -372,6 +372,69 @@ void ipsecif_xfrm_exit(void)
 
 /* --- transmit ----------------------------------------------------------- */
 
+/*
+ * The last bundle each CPU built, keyed by the flow it was built for. A
+ * connected socket keeps its bundle in its dst cache; a device sees the
+ * packets of many flows and would otherwise build a bundle per packet.
+ * xfrm invalidates a bundle for us exactly as for a socket (dst_check():
+ * SA or policy replaced or deleted, route changed, device down), and
+ * moves its device reference away when that device is unregistered. The
+ * key holds if_id and link (flowi_oif): after a changelink entries miss.
+ * Only the owning CPU touches an entry, in its transmit path (BH off),
+ * and the device's uninit, once transmit has stopped.
+ */
+struct ipsecif_bundle {
+	struct flowi fl;
+	u32 if_id;
+	struct dst_entry *dst;
+};
+
+int ipsecif_bundle_init(struct ipsecif *p)
+{
+	p->bundle = alloc_percpu(struct ipsecif_bundle);
+	return p->bundle ? 0 : -ENOMEM;
+}
+
+void ipsecif_bundle_free(struct ipsecif *p)
+{
+	int cpu;
+
+	if (!p->bundle)
+		return;
+	for_each_possible_cpu(cpu)
+		dst_release(per_cpu_ptr(p->bundle, cpu)->dst);
+	free_percpu(p->bundle);
+	p->bundle = NULL;
+}
+
+static struct dst_entry *ipsecif_bundle_get(struct ipsecif *p,
+					    const struct flowi *fl, u32 if_id)
+{
+	struct ipsecif_bundle *b = this_cpu_ptr(p->bundle);
+
+	if (!b->dst || b->if_id != if_id || memcmp(&b->fl, fl, sizeof(*fl)))
+		return NULL;
+	if (!dst_check(b->dst, 0)) {
+		dst_release(b->dst);
+		b->dst = NULL;
+		return NULL;
+	}
+	dst_hold(b->dst);
+	return b->dst;
+}
+
+static void ipsecif_bundle_set(struct ipsecif *p, const struct flowi *fl,
+			       u32 if_id, struct dst_entry *dst)
+{
+	struct ipsecif_bundle *b = this_cpu_ptr(p->bundle);
+
+	dst_release(b->dst);
+	memcpy(&b->fl, fl, sizeof(*fl));
+	b->if_id = if_id;
+	dst_hold(dst);
+	b->dst = dst;
+}
+
 /* Route of the inner destination through the physical device @link. */
 static struct dst_entry *ipsecif_link_route(struct ipsecif *p,
 					    struct sk_buff *skb,
@@ -628,6 +691,40 @@ static void ipsecif_tx_unprotected(struct net_device *dev, struct sk_buff *skb,
 		dst_release(dst);
 }
 
+/*
+ * The xfrm bundle that encrypts @skb with the SAs of @if_id, or NULL when
+ * there is none or it would loop (counted; the caller drops the packet).
+ */
+static struct dst_entry *ipsecif_bundle(struct ipsecif *p,
+					struct net_device *dev,
+					struct sk_buff *skb,
+					const struct flowi *fl, u32 if_id)
+{
+	int link = fl->flowi_oif;
+	struct dst_entry *dst;
+
+	dst = ipsecif_underlay(p, skb, fl, link);
+	if (IS_ERR(dst)) {
+		ipsecif_tx_unprotected(dev, skb, NULL);
+		return NULL;
+	}
+	dst = xfrm_lookup_with_ifid(p->net, dst, fl, NULL, 0, if_id);
+	if (IS_ERR(dst) || !dst->xfrm || dst->xfrm->if_id != if_id) {
+		ipsecif_tx_unprotected(dev, skb, dst);
+		return NULL;
+	}
+	/* Attached, tunnel-mode output comes back: see ipsecif_own_esp(). */
+	if (dst->dev == dev &&
+	    !(link && dst->xfrm->props.mode == XFRM_MODE_TUNNEL)) {
+		DEV_STATS_INC(dev, collisions);
+		net_warn_ratelimited("%s: SA route leads back into the device; attach it to a physical device\n",
+				     dev->name);
+		dst_release(dst);
+		return NULL;
+	}
+	return dst;
+}
+
 netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct ipsecif *p = netdev_priv(dev);
@@ -651,25 +748,13 @@ netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
 		dev_sw_netstats_tx_add(dev, 1, len);
 		return NETDEV_TX_OK;
 	}
-	dst = ipsecif_underlay(p, skb, &fl, link);
-	if (IS_ERR(dst)) {
-		ipsecif_tx_unprotected(dev, skb, NULL);
-		goto drop;
-	}
 	fl.flowi_oif = link;
-	dst = xfrm_lookup_with_ifid(p->net, dst, &fl, NULL, 0, if_id);
-	if (IS_ERR(dst) || !dst->xfrm || dst->xfrm->if_id != if_id) {
-		ipsecif_tx_unprotected(dev, skb, dst);
-		goto drop;
-	}
-	/* Attached, tunnel-mode output comes back: see ipsecif_own_esp(). */
-	if (dst->dev == dev &&
-	    !(link && dst->xfrm->props.mode == XFRM_MODE_TUNNEL)) {
-		DEV_STATS_INC(dev, collisions);
-		net_warn_ratelimited("%s: SA route leads back into the device; attach it to a physical device\n",
-				     dev->name);
-		dst_release(dst);
-		goto drop;
+	dst = ipsecif_bundle_get(p, &fl, if_id);
+	if (!dst) {
+		dst = ipsecif_bundle(p, dev, skb, &fl, if_id);
+		if (!dst)
+			goto drop;
+		ipsecif_bundle_set(p, &fl, if_id, dst);
 	}
 	if (ipsecif_too_big(skb, dst)) {
 		dst_release(dst);

@@ -1,0 +1,114 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The per-CPU bundle cache of the transmit path: a cached bundle never
+# outlives what made it (SA rekeyed or deleted, policy deleted, if_id
+# changed), and never keeps a device from going away.
+source "$(dirname "$0")/lib.sh"
+
+load_module || ksft_skip_all "ipsecif module not available"
+wire || ksft_skip_all "cannot create namespaces and veth"
+
+# Packets an SA has carried: sa_pk NS SRC DST SPI
+sa_pk() {
+	ip -n "$1" -s xfrm state get src "$2" dst "$3" proto esp spi "$4" 2>/dev/null |
+		sed -n '/lifetime current/{n;s/.* \([0-9]*\)(packets).*/\1/p}'
+}
+# Three pings of one flow (ICMP echo keys the cache by type and code),
+# always sent from CPU 0 so that they meet the entry the last ones left.
+pings() {
+	ip netns exec "$A" taskset -c 0 ping -q -c 3 -i 0.2 -W 1 "${1:-172.16.1.2}" \
+		>/dev/null 2>&1
+}
+ab_pk() { sa_pk "$A" $UNDER4_A $UNDER4_B "$1"; }
+
+for ns in "$A" "$B"; do
+	ip -n "$ns" link add ipsec1 link veth0 type ipsec
+	ip -n "$ns" link set ipsec1 up
+done
+ip -n "$A" addr add 172.16.1.1/24 dev ipsec1
+ip -n "$B" addr add 172.16.1.2/24 dev ipsec1
+ip -n "$A" addr add fd01::1/64 dev ipsec1 nodad
+ip -n "$B" addr add fd01::2/64 dev ipsec1 nodad
+check "tunnel A" tunnel "$A" $UNDER4_A $UNDER4_B 0x100 0x200 $KEY_AB $KEY_BA 1
+check "tunnel B" tunnel "$B" $UNDER4_B $UNDER4_A 0x200 0x100 $KEY_BA $KEY_AB 1
+
+check "a flow goes through ipsec1" pings
+check "... IPv6 too" pings fd01::2
+check_ge "... encrypted with SA 0x100" 6 "$(ab_pk 0x100)"
+
+# --- rekey: a newer SA of the same reqid replaces the cached bundle ------
+old=$(ab_pk 0x100)
+rekey() {
+	local ns
+	for ns in "$A" "$B"; do
+		ip -n "$ns" xfrm state add src $UNDER4_A dst $UNDER4_B proto esp \
+			spi 0x101 reqid 0x100 mode tunnel \
+			aead 'rfc4106(gcm(aes))' 0x00112233445566778899aabbccddeeff00112233 128 \
+			if_id 1 flag af-unspec || return 1
+	done
+}
+check "rekey: a new outbound SA 0x101 (the old one stays)" rekey
+check "rekey: the same flow goes on" pings
+check_ge "rekey: ... now with the new SA" 3 "$(ab_pk 0x101)"
+check_eq "rekey: ... and no longer with the old one" "$old" "$(ab_pk 0x100)"
+
+# --- SAs deleted: the cached bundle goes with them -----------------------
+check "the flow is cached on the new SA" pings
+carrier0=$(stat "$A" ipsec1 tx_carrier_errors)
+capture_start "$B" veth0
+ip -n "$A" xfrm state delete src $UNDER4_A dst $UNDER4_B proto esp spi 0x100
+ip -n "$A" xfrm state delete src $UNDER4_A dst $UNDER4_B proto esp spi 0x101
+check_fail "SAs deleted: the flow stops" pings
+check_ge "SAs deleted: ... counted as without SA" $((carrier0 + 3)) \
+	"$(stat "$A" ipsec1 tx_carrier_errors)"
+
+# --- policy deleted -------------------------------------------------------
+sa "$A" $UNDER4_A $UNDER4_B 0x100 $KEY_AB 1
+check "SA back: the flow goes on" pings
+carrier0=$(stat "$A" ipsec1 tx_carrier_errors)
+ip -n "$A" xfrm policy delete dir out src 0.0.0.0/0 dst 0.0.0.0/0 if_id 1
+check_fail "policy deleted: the flow stops" pings
+check_ge "policy deleted: ... counted as without SA" $((carrier0 + 3)) \
+	"$(stat "$A" ipsec1 tx_carrier_errors)"
+capture_stop
+check_none "nothing of it in clear on the wire" "$B" veth0 icmp
+pol "$A" out 0.0.0.0/0 0.0.0.0/0 $UNDER4_A $UNDER4_B 0x100 1
+check "policy back: the flow goes on" pings
+
+# --- if_id changed ---------------------------------------------------------
+old=$(ab_pk 0x100)
+carrier0=$(stat "$A" ipsec1 tx_carrier_errors)
+ip -n "$A" link set ipsec1 type ipsec if_id 9
+check_fail "if_id 9: the flow cached under if_id 1 stops" pings
+check_eq "if_id 9: ... the SA of if_id 1 carried none of it" "$old" "$(ab_pk 0x100)"
+check_ge "if_id 9: ... counted as without SA" $((carrier0 + 3)) \
+	"$(stat "$A" ipsec1 tx_carrier_errors)"
+ip -n "$A" link set ipsec1 type ipsec if_id 1
+check "if_id 1 again: it goes on" pings
+
+# --- a device under the bundle goes away ----------------------------------
+# ipsec2 carries its ESP to 172.16.1.2, routed into ipsec1: the bundle
+# ipsec2 caches has ipsec1 as its device. When a device goes, the kernel
+# moves the device reference of every bundle away from it, cached or not;
+# a leaked reference would keep `ip link del` waiting forever.
+ip -n "$A" link add ipsec2 type ipsec
+ip -n "$A" link set ipsec2 up
+ip -n "$A" addr add 172.16.3.1/24 dev ipsec2
+check "tunnel in tunnel: SAs of ipsec2 over ipsec1" \
+	tunnel "$A" 172.16.1.1 172.16.1.2 0x300 0x400 $KEY_AB $KEY_BA 2 tunnel 0.0.0.0/0 -
+ip netns exec "$A" ping -q -c 2 -W 1 172.16.3.2 >/dev/null 2>&1
+check_ge "tunnel in tunnel: ipsec2 sent through ipsec1" 2 "$(stat "$A" ipsec2 tx_packets)"
+check "ipsec1, under ipsec2's bundle, is deleted at once" \
+	timeout 20 ip -n "$A" link del ipsec1
+check "ipsec2 is still there" ip -n "$A" link show ipsec2
+
+ip -n "$A" link add ipsec1 link veth0 type ipsec
+ip -n "$A" link set ipsec1 up
+ip -n "$A" addr add 172.16.1.1/24 dev ipsec1
+check "ipsec1 again: the flow goes on (bundle cached)" pings
+check "veth0, under ipsec1's cached bundle, is deleted at once" \
+	timeout 20 ip -n "$A" link del veth0
+check_eq "... and ipsec1 is detached" "kind ipsec link 0 if_id 1" \
+	"$(ip netns exec "$A" python3 "$SELFTESTS/ipsecnl.py" show ipsec1)"
+
+ksft_exit
