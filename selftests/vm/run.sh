@@ -55,6 +55,8 @@ demo() {
 	bash "$top/scripts/setup-host.sh" "$k" $extra >&2 || exit 1
 	resolve "$k" || { echo "$what: kernel $k is not installed"; exit 1; }
 	OUT=${ROOT%/}/srv/ipsecif-out-$KVER
+	exec 9>"/run/lock/ipsecif-vm-$KVER.lock"
+	flock 9
 	mkdir -p "$OUT"
 	echo "$what: building ipsecif for $KVER and booting it (about a minute)"
 	build || { tail -20 "$OUT/build.log"; echo "$what: FAILED to build"; exit 1; }
@@ -145,11 +147,16 @@ for k in $KERNELS; do
 		continue
 	fi
 	OUT=${ROOT%/}/srv/ipsecif-out-$KVER
+	# Runs from other work trees share ROOT's build directory, module
+	# directory and dkms: one run per kernel at a time (a new lock
+	# releases the previous kernel's).
+	exec 9>"/run/lock/ipsecif-vm-$KVER.lock"
+	flock 9
 	rm -rf "$OUT"
 	mkdir -p "$OUT"
 	echo "# $k: kernel $KVER, root $ROOT"
 	if [ "$ROOT" = / ]; then
-		if dkms_check; then
+		if (flock 8 && dkms_check) 8>/run/lock/ipsecif-dkms.lock; then
 			tap ok "$k: dkms add, build, install and remove"
 		else
 			tap fail "$k: dkms add, build, install and remove"
