@@ -57,6 +57,12 @@ static inline void ipsecif_extack_if_id_taken(struct netlink_ext_ack *extack,
 	   struct netlink_ext_ack *extack)
 #define IPSECIF_NEWLINK_TB	(params->tb)
 #define IPSECIF_NEWLINK_DATA	(params->data)
+/*
+ * The device's birth namespace: IFLA_LINK_NETNSID's namespace if given,
+ * else where it is created. Older kernels create the device in the link
+ * namespace first and move it afterwards, which gives the same answer.
+ */
+#define IPSECIF_NEWLINK_NET(dev) (params->link_net ? : dev_net(dev))
 #else
 #define IPSECIF_NEWLINK_DECL(fn)					\
 	fn(struct net *src_net, struct net_device *dev,			\
@@ -64,6 +70,7 @@ static inline void ipsecif_extack_if_id_taken(struct netlink_ext_ack *extack,
 	   struct netlink_ext_ack *extack)
 #define IPSECIF_NEWLINK_TB	(tb_)
 #define IPSECIF_NEWLINK_DATA	(data_)
+#define IPSECIF_NEWLINK_NET(dev) dev_net(dev)
 #endif
 
 /*

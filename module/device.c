@@ -76,7 +76,16 @@ static void ipsecif_dev_uninit(struct net_device *dev)
 
 	rhashtable_remove_fast(&in->table, &p->node, ipsecif_rht_params);
 	list_del(&p->list);
-	ipsecif_bundle_free(p);	/* no transmit runs any more */
+}
+
+/*
+ * After the last reference is gone: a packet socket that passed its
+ * netif_running() check before the device went down may still be in
+ * ipsecif_xmit() during ndo_uninit, never now.
+ */
+static void ipsecif_dev_free(struct net_device *dev)
+{
+	ipsecif_bundle_free(netdev_priv(dev));
 }
 
 static void ipsecif_get_stats64(struct net_device *dev,
@@ -113,6 +122,7 @@ static void ipsecif_setup(struct net_device *dev)
 	dev->min_mtu = ETH_MIN_MTU;
 	dev->max_mtu = IP_MAX_MTU;
 	dev->needs_free_netdev = true;
+	dev->priv_destructor = ipsecif_dev_free;
 	dev->priv_flags |= IFF_NO_QUEUE;
 	dev->pcpu_stat_type = NETDEV_PCPU_STAT_TSTATS;
 	dev->features |= IPSECIF_FEATURES;
@@ -121,9 +131,14 @@ static void ipsecif_setup(struct net_device *dev)
 	netif_keep_dst(dev);
 }
 
+/*
+ * Strict from the first attribute: exact sizes. Types past the last are
+ * ignored by the core's parse of IFLA_INFO_DATA, as for every kind.
+ */
 static const struct nla_policy ipsecif_policy[IFLA_IPSEC_MAX + 1] = {
+	[IFLA_IPSEC_UNSPEC]	= { .strict_start_type = IFLA_IPSEC_LINK },
 	[IFLA_IPSEC_LINK]	= { .type = NLA_U32 },
-	[IFLA_IPSEC_IF_ID]	= { .type = NLA_U32 },
+	[IFLA_IPSEC_IF_ID]	= NLA_POLICY_MIN(NLA_U32, 1),
 };
 
 /* Parameters as requested, checked before anything changes. */
@@ -209,7 +224,7 @@ static int IPSECIF_NEWLINK_DECL(ipsecif_newlink)
 	int err;
 
 	p->dev = dev;
-	p->net = dev_net(dev);
+	p->net = IPSECIF_NEWLINK_NET(dev);
 
 	if (!data || !data[IFLA_IPSEC_IF_ID]) {
 		if (strchr(dev->name, '%')) {
@@ -319,8 +334,13 @@ struct rtnl_link_ops ipsecif_link_ops __read_mostly = {
 
 int ipsecif_net_init(struct ipsecif_net *in)
 {
+	int err;
+
 	INIT_LIST_HEAD(&in->devs);
-	return rhashtable_init(&in->table, &ipsecif_rht_params);
+	err = rhashtable_init(&in->table, &ipsecif_rht_params);
+	if (!err)
+		in->ready = true;
+	return err;
 }
 
 void ipsecif_net_destroy(struct ipsecif_net *in)
@@ -345,10 +365,18 @@ void ipsecif_net_kill(struct net *net, struct list_head *kill)
 /* @phys is being unregistered: devices attached to it become detached. */
 void ipsecif_detach_from(struct net_device *phys)
 {
+	struct ipsecif_net *in;
 	struct ipsecif *p;
 
 	ASSERT_RTNL();
-	list_for_each_entry(p, &ipsecif_pernet(dev_net(phys))->devs, list) {
+	/*
+	 * A namespace whose creation failed before our init ran still has
+	 * its first devices unregistered: it has no state of ours.
+	 */
+	in = ipsecif_pernet(dev_net(phys));
+	if (!in || !in->ready)
+		return;
+	list_for_each_entry(p, &in->devs, list) {
 		if (p->link != phys->ifindex)
 			continue;
 		netdev_info(p->dev, "detached from %s, which is going away\n",

@@ -30,6 +30,7 @@ struct ipsecif {
 struct ipsecif_net {
 	struct rhashtable table;	/* if_id -> struct ipsecif, RCU */
 	struct list_head devs;		/* all devices, under RTNL */
+	bool ready;			/* init has run for this namespace */
 };
 
 extern unsigned int ipsecif_net_id;

@@ -484,10 +484,10 @@ static struct dst_entry *ipsecif_underlay(struct ipsecif *p,
 
 	if (dst)
 		return dst;
+	/* A forwarded packet's route may be held without a reference. */
 	dst = skb_dst(skb);
-	if (!dst)
+	if (!dst || !dst_hold_safe(dst))
 		return ERR_PTR(-ENETUNREACH);
-	dst_hold(dst);
 	return dst;
 }
 
@@ -535,62 +535,118 @@ static bool ipsecif_too_big(struct sk_buff *skb, struct dst_entry *dst)
 	return true;
 }
 
-static void ipsecif_esp_addrs(struct sk_buff *skb, unsigned short family,
-			      const xfrm_address_t **saddr,
-			      const xfrm_address_t **daddr)
+/*
+ * True for a packet that xfrm itself has transformed: xfrm_output() marks
+ * it in the IP control block, and IPv4 fragmentation copies the mark to
+ * every fragment. Nothing else sets it, and packet sockets and forwarding
+ * start from a clean control block, so it cannot be forged from outside.
+ */
+static bool ipsecif_xfrm_made(const struct sk_buff *skb)
 {
-	if (family == AF_INET) {
-		*saddr = (const xfrm_address_t *)&ip_hdr(skb)->saddr;
-		*daddr = (const xfrm_address_t *)&ip_hdr(skb)->daddr;
-		return;
-	}
+	if (skb->protocol == htons(ETH_P_IP))
+		return IPCB(skb)->flags & IPSKB_XFRM_TRANSFORMED;
 #if IS_ENABLED(CONFIG_IPV6)
-	*saddr = (const xfrm_address_t *)&ipv6_hdr(skb)->saddr;
-	*daddr = (const xfrm_address_t *)&ipv6_hdr(skb)->daddr;
+	return IP6CB(skb)->flags & IP6SKB_XFRM_TRANSFORMED;
+#else
+	return false;
 #endif
+}
+
+/* The outer header of a transformed packet, as ipsecif_own_esp() needs it. */
+struct ipsecif_outer {
+	unsigned short family;
+	const xfrm_address_t *saddr, *daddr;
+	u8 proto;		/* IPPROTO_ESP or IPPROTO_UDP (NAT-T) */
+	bool frag;		/* a fragment: no SPI to read */
+	unsigned int off;	/* of the ESP or UDP header, from skb->data */
+};
+
+static bool ipsecif_outer(struct sk_buff *skb, struct ipsecif_outer *o)
+{
+	if (skb->protocol == htons(ETH_P_IP)) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		o->family = AF_INET;
+		o->saddr = (const xfrm_address_t *)&iph->saddr;
+		o->daddr = (const xfrm_address_t *)&iph->daddr;
+		o->proto = iph->protocol;
+		o->frag = ip_is_fragment(iph);
+		o->off = skb_network_offset(skb) + ip_hdrlen(skb);
+#if IS_ENABLED(CONFIG_IPV6)
+	} else {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		o->family = AF_INET6;
+		o->saddr = (const xfrm_address_t *)&ip6h->saddr;
+		o->daddr = (const xfrm_address_t *)&ip6h->daddr;
+		o->proto = ip6h->nexthdr;
+		o->frag = ip6h->nexthdr == NEXTHDR_FRAGMENT;
+		o->off = skb_network_offset(skb) + sizeof(*ip6h);
+#endif
+	}
+	return o->frag || o->proto == IPPROTO_ESP || o->proto == IPPROTO_UDP;
+}
+
+/*
+ * The SA that made @skb, found by SPI, or for a fragment (no SPI) by its
+ * addresses. UDP-encapsulated ESP (NAT-T) must come from an SA with that
+ * encapsulation and those ports.
+ */
+static struct xfrm_state *ipsecif_outer_sa(struct ipsecif *sif,
+					   struct sk_buff *skb,
+					   struct ipsecif_outer *o)
+{
+	unsigned int esp = o->off;
+	const struct udphdr *uh;
+	struct xfrm_state *x;
+	__be32 spi;
+
+	if (o->frag)
+		return xfrm_state_lookup_byaddr(sif->net, skb->mark, o->daddr,
+						o->saddr, IPPROTO_ESP,
+						o->family);
+	if (o->proto == IPPROTO_UDP)
+		esp += sizeof(struct udphdr);
+	if (!pskb_may_pull(skb, esp + sizeof(struct ip_esp_hdr)))
+		return NULL;
+	/* pskb_may_pull() may move the headers: read them again. */
+	ipsecif_outer(skb, o);
+	spi = ((const struct ip_esp_hdr *)(skb->data + esp))->spi;
+	x = xfrm_state_lookup(sif->net, skb->mark, o->daddr, spi, IPPROTO_ESP,
+			      o->family);
+	if (!x || o->proto != IPPROTO_UDP)
+		return x;
+	uh = (const struct udphdr *)(skb->data + o->off);
+	if (x->encap && uh->source == x->encap->encap_sport &&
+	    uh->dest == x->encap->encap_dport)
+		return x;
+	xfrm_state_put(x);
+	return NULL;
 }
 
 /*
  * Tunnel-mode SAs look up their outer route themselves, ignoring the
  * attached device: when the peer is routed into the device, the encrypted
- * packet comes back here. It is ESP of one of our own outbound SAs (same
- * addresses, SPI and if_id); anything else is not.
+ * packet comes back here. It passes on unchanged only if xfrm made it,
+ * in the device's own namespace, with a tunnel-mode SA of the device's
+ * if_id (plain ESP, NAT-T, or an outer IPv4 fragment of either).
+ * Anything else, crafted ESP included, is treated as any other packet.
  */
-static bool ipsecif_own_esp(struct ipsecif *p, struct sk_buff *skb, u32 if_id)
+static bool ipsecif_own_esp(struct ipsecif *sif, struct net_device *dev,
+			    struct sk_buff *skb, u32 if_id)
 {
-	const xfrm_address_t *saddr, *daddr;
-	unsigned short family;
+	struct ipsecif_outer o;
 	struct xfrm_state *x;
-	unsigned int off;
-	__be32 spi;
 	bool own;
 
-	if (skb->protocol == htons(ETH_P_IP) &&
-	    ip_hdr(skb)->protocol == IPPROTO_ESP) {
-		family = AF_INET;
-		off = ip_hdrlen(skb);
-#if IS_ENABLED(CONFIG_IPV6)
-	} else if (skb->protocol == htons(ETH_P_IPV6) &&
-		   ipv6_hdr(skb)->nexthdr == IPPROTO_ESP) {
-		family = AF_INET6;
-		off = sizeof(struct ipv6hdr);
-#endif
-	} else {
+	if (!net_eq(sif->net, dev_net(dev)) || !ipsecif_xfrm_made(skb) ||
+	    !ipsecif_outer(skb, &o))
 		return false;
-	}
-	off += skb_network_offset(skb);
-	if (!pskb_may_pull(skb, off + sizeof(struct ip_esp_hdr)))
-		return false;
-	/* pskb_may_pull() may move the headers: read them again. */
-	ipsecif_esp_addrs(skb, family, &saddr, &daddr);
-	spi = ((const struct ip_esp_hdr *)(skb->data + off))->spi;
-
-	x = xfrm_state_lookup(p->net, skb->mark, daddr, spi, IPPROTO_ESP,
-			      family);
+	x = ipsecif_outer_sa(sif, skb, &o);
 	if (!x)
 		return false;
 	own = x->if_id == if_id && x->props.mode == XFRM_MODE_TUNNEL &&
-	      xfrm_addr_equal(&x->props.saddr, saddr, family);
+	      xfrm_addr_equal(&x->props.saddr, o.saddr, o.family);
 	xfrm_state_put(x);
 	return own;
 }
@@ -725,6 +781,62 @@ static struct dst_entry *ipsecif_bundle(struct ipsecif *p,
 	return dst;
 }
 
+/*
+ * Packets sent into a device come from anywhere, packet sockets of an
+ * unprivileged namespace included. Check the IP header as the receive path
+ * does (ip_rcv_core(), ipv6_rcv()) before xfrm or we trust any of it: in
+ * the linear area, the version skb->protocol claims, lengths that fit the
+ * packet. The skb's data is its network header, as for any L3 device.
+ */
+static bool ipsecif_ip4_sane(struct sk_buff *skb)
+{
+	const struct iphdr *iph;
+	unsigned int hlen, len;
+
+	if (!pskb_may_pull(skb, sizeof(*iph)))
+		return false;
+	iph = ip_hdr(skb);
+	hlen = iph->ihl * 4;
+	if (iph->version != 4 || hlen < sizeof(*iph) ||
+	    !pskb_may_pull(skb, hlen))
+		return false;
+	iph = ip_hdr(skb);
+	len = ntohs(iph->tot_len);
+	if (!len && skb_is_gso(skb))	/* BIG TCP: the length is the skb's */
+		len = skb->len;
+	if (len < hlen || len > skb->len)
+		return false;
+	skb_set_transport_header(skb, hlen);
+	return true;
+}
+
+static bool ipsecif_ip6_sane(struct sk_buff *skb)
+{
+	const struct ipv6hdr *ip6h;
+	unsigned int len;
+
+	if (!pskb_may_pull(skb, sizeof(*ip6h)))
+		return false;
+	ip6h = ipv6_hdr(skb);
+	len = ntohs(ip6h->payload_len);
+	if (!len && skb_is_gso(skb))	/* BIG TCP */
+		len = skb->len - sizeof(*ip6h);
+	if (ip6h->version != 6 || sizeof(*ip6h) + len > skb->len)
+		return false;
+	skb_set_transport_header(skb, sizeof(*ip6h));
+	return true;
+}
+
+static bool ipsecif_tx_sane(struct sk_buff *skb)
+{
+	skb_reset_network_header(skb);
+	if (skb->protocol == htons(ETH_P_IP))
+		return ipsecif_ip4_sane(skb);
+	if (IS_ENABLED(CONFIG_IPV6) && skb->protocol == htons(ETH_P_IPV6))
+		return ipsecif_ip6_sane(skb);
+	return false;
+}
+
 netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct ipsecif *p = netdev_priv(dev);
@@ -735,13 +847,16 @@ netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
 	struct flowi fl;
 	int err;
 
-	if (ipsecif_flow(dev, skb, &fl))
+	if (!ipsecif_tx_sane(skb))
 		goto drop;
-	if (link && ipsecif_own_esp(p, skb, if_id)) {
+	/* Before ipsecif_flow(), which clears the IP control block. */
+	if (link && ipsecif_own_esp(p, dev, skb, if_id)) {
 		if (ipsecif_xmit_link(p, dev, skb, link))
 			goto drop;
 		return NETDEV_TX_OK;	/* counted when it was encrypted */
 	}
+	if (ipsecif_flow(dev, skb, &fl))
+		goto drop;
 	if (link && ipsecif_sk_bypass(p, dev, skb, &fl)) {
 		if (ipsecif_xmit_link(p, dev, skb, link))
 			goto drop;

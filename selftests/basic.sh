@@ -46,7 +46,7 @@ err_is() {	# err_is DESC EXPECTED-SUBSTRING CMD...
 err_is "other name without if_id is refused" "if_id is required" \
 	ipn link add tun7 type ipsec
 check_fail "... and no device was created" ipn link show tun7
-err_is "if_id 0 is refused" "if_id 0 is not valid" nln add foo if_id 0
+err_is "if_id 0 is refused" "out of range" nln add foo if_id 0
 check_fail "... and no device was created" ipn link show foo
 err_is "duplicate if_id is refused" "already used" nln add foo if_id 1
 err_is "duplicate if_id by name is refused" "already used" nln add bar if_id 16384

@@ -6,6 +6,7 @@ Sends exactly what it is told, including malformed attributes that real
 tools never send, and prints the kernel's extack message on error.
 
   ipsecnl.py add NAME [link IFINDEX] [if_id N] [iflink IFINDEX] [if_id_u16 N]
+                    [if_id_u64 N] [link_u64 N] [link_netnsid N]
   ipsecnl.py set NAME [link IFINDEX] [if_id N]
   ipsecnl.py show NAME        -> "kind K link L if_id I"
 """
@@ -17,7 +18,7 @@ import sys
 RTM_NEWLINK, RTM_GETLINK = 16, 18
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE = 1, 4, 0x200, 0x400
 NLMSG_ERROR, NLM_F_CAPPED = 2, 0x100
-IFLA_IFNAME, IFLA_LINK, IFLA_LINKINFO = 3, 5, 18
+IFLA_IFNAME, IFLA_LINK, IFLA_LINKINFO, IFLA_LINK_NETNSID = 3, 5, 18, 37
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
 IFLA_IPSEC_LINK, IFLA_IPSEC_IF_ID = 1, 2
 NLA_F_NESTED = 0x8000
@@ -84,6 +85,12 @@ def parse_opts(args):
             data += u32(IFLA_IPSEC_IF_ID, value)
         elif key == "if_id_u16":
             data += attr(IFLA_IPSEC_IF_ID, struct.pack("H", value))
+        elif key == "if_id_u64":
+            data += attr(IFLA_IPSEC_IF_ID, struct.pack("Q", value))
+        elif key == "link_u64":
+            data += attr(IFLA_IPSEC_LINK, struct.pack("Q", value))
+        elif key == "link_netnsid":
+            extra += attr(IFLA_LINK_NETNSID, struct.pack("i", value))
         elif key == "iflink":
             extra += u32(IFLA_LINK, value)
         else:

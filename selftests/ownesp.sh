@@ -1,0 +1,133 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# "Our own ESP": in tunnel mode with the peer routed into an attached
+# device, xfrm sends the encrypted packet back into the device, which
+# passes it on through the physical device. Only packets xfrm made, with a
+# tunnel-mode SA of the device's if_id, may take that shortcut:
+#   - NAT-T (ESP in UDP 4500) host-to-host in tunnel mode works (no loop);
+#   - outer IPv4 fragments of our ESP leave as they are (not re-encrypted);
+#   - crafted ESP with an SA's addresses and SPI, sent into a device that
+#     was moved to another namespace or forwarded in from a LAN host, is
+#     encrypted like any packet: never sent on as crafted.
+#
+# Topology: wire() A 10.0.0.1 -- B 10.0.0.2 (veth0); ipsec1 (if_id 1) on
+# each end attached to veth0, the peer's address routed into it (h2h);
+# L 10.8.0.2 -- A 10.8.0.1 (veth8), A forwards; C: a namespace ipsec1 of A
+# is moved into.
+source "$(dirname "$0")/lib.sh"
+
+load_module || ksft_skip_all "ipsecif module not available"
+wire || ksft_skip_all "cannot create namespaces and veth"
+ENCAP_PIDS=()
+cleanup_encap() { kill "${ENCAP_PIDS[@]}" 2>/dev/null; wait 2>/dev/null; }
+trap 'cleanup_encap; cleanup' EXIT
+
+# A UDP socket on 4500 with ESP-in-UDP decapsulation, as an IKE daemon keeps.
+encap_socket() {	# encap_socket NS
+	timeout 300 ip netns exec "$1" python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_UDP, 100, 2)	# UDP_ENCAP, UDP_ENCAP_ESPINUDP
+s.bind(("0.0.0.0", 4500))
+time.sleep(300)' >/dev/null 2>&1 &
+	ENCAP_PIDS+=($!)
+	wait_for 50 sh -c "ip netns exec $1 ss -uln | grep -q ':4500 '"
+}
+
+# nat_end NS LOCAL REMOTE SPI_OUT SPI_IN KEY_OUT KEY_IN: tunnel-mode SAs in
+# UDP 4500, the peer's address routed into ipsec1 (attached to veth0).
+nat_end() {
+	local ns=$1 l=$2 r=$3 so=$4 si=$5 ko=$6 ki=$7 s d spi key
+	ip -n "$ns" link add ipsec1 link veth0 type ipsec &&
+	ip -n "$ns" link set ipsec1 up || return 1
+	for dir in out in; do
+		case $dir in
+		out) s=$l d=$r spi=$so key=$ko ;;
+		in) s=$r d=$l spi=$si key=$ki ;;
+		esac
+		ip -n "$ns" xfrm state add src "$s" dst "$d" proto esp spi "$spi" reqid "$spi" \
+			mode tunnel aead 'rfc4106(gcm(aes))' "$key" 128 if_id 1 \
+			encap espinudp 4500 4500 0.0.0.0 &&
+		ip -n "$ns" xfrm policy add dir "$dir" src "$s/32" dst "$d/32" if_id 1 \
+			tmpl src "$s" dst "$d" proto esp reqid "$spi" mode tunnel || return 1
+	done
+	ip -n "$ns" route replace "$r/32" dev ipsec1 src "$l"
+}
+
+# --- NAT-T host-to-host in tunnel mode --------------------------------------
+check "NAT-T: A's end" nat_end "$A" $UNDER4_A $UNDER4_B 0x700 0x701 $KEY_AB $KEY_BA
+check "NAT-T: B's end" nat_end "$B" $UNDER4_B $UNDER4_A 0x701 0x700 $KEY_BA $KEY_AB
+encap_socket "$A"; ra=$?
+encap_socket "$B"; rb=$?
+check_eq "NAT-T: decapsulating sockets on 4500" "0 0" "$ra $rb"
+capture_start "$B" veth0
+check "NAT-T: ping to the peer through ipsec1, tunnel mode" ping_ok "$A" $UNDER4_B
+capture_stop
+check_ge "NAT-T: ESP in UDP 4500 on the wire" 4 "$(capture_count "$B" veth0 'udp port 4500')"
+check_eq "NAT-T: no echo in clear" 0 "$(capture_count "$B" veth0 'icmp')"
+check_eq "NAT-T: no ESP in ESP (one encapsulation only)" 0 \
+	"$(capture_count "$B" veth0 'ip proto 50')"
+check_eq "NAT-T: no routing loop counted" 0 "$(stat "$A" ipsec1 collisions)"
+check "NAT-T: no dead loop reported" sh -c "! dmesg | grep -q 'Dead loop on virtual device ipsec1'"
+cleanup_encap
+for ns in "$A" "$B"; do
+	ip -n "$ns" link del ipsec1
+	ip -n "$ns" xfrm state flush
+	ip -n "$ns" xfrm policy flush
+done
+
+# --- outer IPv4 fragments of our own ESP ---------------------------------------
+# Packets SA SPI of NS has carried: sa_pk NS SRC DST SPI
+sa_pk() {
+	ip -n "$1" -s xfrm state get src "$2" dst "$3" proto esp spi "$4" 2>/dev/null |
+		sed -n '/lifetime current/{n;s/.* \([0-9]*\)(packets).*/\1/p}'
+}
+check "fragments: host-to-host tunnel mode on both ends" both_ends tunnel
+pk0=$(sa_pk "$A" $UNDER4_A $UNDER4_B 0x500)
+capture_start "$B" veth0
+check "fragments: 1600-byte ping without DF through ipsec1" \
+	ip netns exec "$A" ping -q -c 2 -i 0.3 -W 2 -M dont -s 1600 $UNDER4_B
+capture_stop
+# Each echo request is two inner fragments (route MTU 1500), each
+# encrypted once; re-encrypting an outer fragment would count more.
+check_eq "fragments: each inner packet encrypted once (SA 0x500: 2 x 2)" 4 \
+	"$(( $(sa_pk "$A" $UNDER4_A $UNDER4_B 0x500) - pk0 ))"
+check_ge "fragments: ESP leaves in outer IPv4 fragments" 2 \
+	"$(capture_count "$B" veth0 'ip proto 50 and (ip[6:2] & 0x3fff != 0)')"
+check_eq "fragments: no echo in clear" 0 "$(capture_count "$B" veth0 'icmp')"
+check_eq "fragments: no routing loop counted" 0 "$(stat "$A" ipsec1 collisions)"
+
+# --- crafted ESP forwarded in from a LAN host -------------------------------
+# L sends ESP it made up, with A's and B's addresses and A's outbound SPI;
+# A forwards it towards B, whose address is routed into ipsec1.
+mkns L
+veth "$L" veth8 10.8.0.2/24 "$A" veth8 10.8.0.1/24
+ip -n "$L" route add $UNDER4_B/32 via 10.8.0.1
+ip netns exec "$A" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.veth8.accept_local=1
+esp_before=$(stat "$A" ipsec1 tx_packets)
+capture_start "$B" veth0
+check "forwarded: L sends crafted ESP (A > B, SPI 0x500) through A" \
+	ip netns exec "$L" python3 "$SELFTESTS/inject.py" - esp $UNDER4_A $UNDER4_B 0x500
+check "forwarded: ... it entered ipsec1" wait_for 25 \
+	test "$(stat "$A" ipsec1 tx_packets)" -gt "$esp_before"
+capture_stop
+check_ge "forwarded: ESP seen on the wire" 1 "$(capture_count "$B" veth0 'ip proto 50')"
+check_eq "forwarded: the crafted packet never leaves as crafted" 0 \
+	"$(tcpdump -A -n -r "$CAPDIR/$B-veth0.pcap" 2>/dev/null | grep -c CRAFTED-ESP)"
+
+# --- crafted ESP into a device moved to another namespace ----------------------
+mkns C
+check "moved: A's ipsec1 moved into C" ip -n "$A" link set ipsec1 netns "$C"
+ip -n "$C" link set ipsec1 up
+tx0=$(stat "$C" ipsec1 tx_packets)
+capture_start "$B" veth0
+check "moved: crafted ESP (A > B, SPI 0x500) sent into ipsec1 in C" \
+	ip netns exec "$C" python3 "$SELFTESTS/inject.py" ipsec1 esp $UNDER4_A $UNDER4_B 0x500
+capture_stop
+check_ge "moved: ... encrypted like any packet (counted as sent)" $((tx0 + 1)) \
+	"$(stat "$C" ipsec1 tx_packets)"
+check_ge "moved: ESP seen on A's wire" 1 "$(capture_count "$B" veth0 'ip proto 50')"
+check_eq "moved: the crafted packet never leaves as crafted" 0 \
+	"$(tcpdump -A -n -r "$CAPDIR/$B-veth0.pcap" 2>/dev/null | grep -c CRAFTED-ESP)"
+
+ksft_exit
