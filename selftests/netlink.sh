@@ -53,7 +53,7 @@ check "the device lives in X" ip -n "$X" link show lk
 check_fail "... not in Y" ip -n "$Y" link show lk
 check_eq "its link is Y's dummy9" "kind ipsec link $ifidx if_id 77" "$(nlin "$X" show lk 2>&1)"
 check "ip -d link in X names the link namespace" \
-	sh -c "ip -n $X -d link show lk | grep -Eq 'link-netns($Y| 5)'"
+	sh -c "ip -n $X -d link show lk | grep -Eq 'link-netns $Y|link-netnsid 5'"
 err_is "its if_id is taken in Y, its birth namespace" "already used" \
 	nlin "$Y" add other if_id 77
 check "... and free in X" nlin "$X" add other if_id 77
