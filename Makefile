@@ -5,6 +5,7 @@
 #   make                 module (+ userspace) for the running kernel, or KDIR=
 #   make install         install module, ipsecif tool, link_ipsec.so, man page
 #   make check           build and run the selftests in VMs (KERNELS=, TESTS=)
+#   make check-busy      the same while CPU hogs keep every host core busy
 #   make demo            the main job, end to end, in a VM
 #   make bench           ipsecif vs xfrmi vs policy-based IPsec, one VM boot
 #   make lint            checkpatch --strict, sparse (C=2) and W=1
@@ -45,6 +46,9 @@ clean:
 check:
 	bash selftests/vm/run.sh --kernels "$(KERNELS)" --tests "$(TESTS)"
 
+check-busy:
+	bash scripts/busy-check.sh --kernels "$(KERNELS)" --tests "$(TESTS)"
+
 demo:
 	bash selftests/vm/run.sh --demo --kernels "$(firstword $(KERNELS))"
 
@@ -56,4 +60,4 @@ lint:
 	bash scripts/lint.sh
 
 .PHONY: all module userspace modules_install install-module install-userspace \
-	install clean check demo bench lint
+	install clean check check-busy demo bench lint

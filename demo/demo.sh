@@ -99,14 +99,23 @@ ip addr add 10.1.0.1/24 dev lan0
 ip -n $EAST link add lan0 type dummy && ip -n $EAST link set lan0 up
 ip -n $EAST addr add 10.2.0.1/16 dev lan0
 ip -n $EAST addr add 198.18.0.1/32 dev lan0
-ip netns exec $ISP dnsmasq --conf-file=/dev/null --port=0 --interface=lan0 \
+# Every background process is bounded by timeout, its output in a file,
+# and killed on exit (PIDS); each is waited for by what it does, not a time.
+timeout --foreground -k 5 900 ip netns exec $ISP dnsmasq --keep-in-foreground \
+	--conf-file=/dev/null --port=0 --interface=lan0 \
 	--bind-interfaces --user=root --dhcp-range=192.168.1.100,192.168.1.150,2m \
 	--dhcp-option=option:T1,10 --dhcp-option=option:T2,100 \
 	--dhcp-leasefile="$W/leases" --pid-file="$W/dnsmasq.pid" --log-dhcp \
-	--log-facility="$W/dnsmasq.log" || fail "dnsmasq"
-PIDS+=($(cat "$W/dnsmasq.pid"))
+	--log-facility="$W/dnsmasq.log" >"$W/dnsmasq.out" 2>&1 </dev/null &
+PIDS+=($!)
+for _ in $(seq 150); do
+	[ -s "$W/dnsmasq.pid" ] || ! kill -0 "${PIDS[-1]}" 2>/dev/null && break
+	sleep 0.2
+done
+[ -s "$W/dnsmasq.pid" ] || { cat "$W/dnsmasq.out"; fail "dnsmasq"; }
 printf 'ipv4only\nnoarp\nnohook resolv.conf\n' >"$W/dhcpcd.conf"
-dhcpcd -B -4 -f "$W/dhcpcd.conf" -c /bin/true wan0 >"$W/dhcpcd.log" 2>&1 &
+timeout --foreground -k 5 900 dhcpcd -B -4 -f "$W/dhcpcd.conf" -c /bin/true wan0 \
+	>"$W/dhcpcd.log" 2>&1 </dev/null &
 PIDS+=($!)
 for _ in $(seq 150); do
 	ip -4 addr show wan0 | grep -q 'inet ' && break
@@ -146,31 +155,73 @@ step "6. ipsecif show: the device, its counters, its SAs and policies"
 run ipsecif show ipsec0
 
 step "7. Traffic through the tunnel, watched on the wire and on ipsec0"
-tcpdump -U -n -i wan0 -w "$W/wire.pcap" 2>/dev/null &
-tw=$!
-tcpdump -U -n -i ipsec0 -w "$W/dev.pcap" 2>/dev/null &
-td=$!
-sleep 2
+CAPS=()
+pk() { echo $(($(cat /sys/class/net/$1/statistics/rx_packets) + $(cat /sys/class/net/$1/statistics/tx_packets))); }
+# capture DEV NAME: tcpdump on DEV into $W/NAME.pcap; returns once it listens
+capture() {
+	timeout --foreground -k 5 600 tcpdump --immediate-mode -U -B 16384 -n -i "$1" \
+		-w "$W/$2.pcap" >/dev/null 2>"$W/$2.log" </dev/null &
+	PIDS+=($!)
+	for _ in $(seq 150); do
+		grep -q listening "$W/$2.log" && break
+		sleep 0.2
+	done
+	grep -q listening "$W/$2.log" || fail "tcpdump on $1"
+	CAPS+=("$1 $2 ${PIDS[-1]} $(pk "$1")")
+}
+# capture_stop: stop each capture once tcpdump has written every packet its
+# device passed since it listened (asked with SIGUSR1: "N packets captured,
+# N received by filter, N dropped by kernel"), at most about 20 s each.
+capture_stop() {
+	local c dev name pid base t n i
+	for c in "${CAPS[@]}"; do
+		set -- $c
+		dev=$1 name=$2 pid=$3 base=$4
+		t=$(pgrep -P "$pid" -x tcpdump)
+		for ((i = 0; i < 50; i++)); do
+			n=$(grep -c 'received by filter' "$W/$name.log")
+			kill -USR1 "$t" 2>/dev/null || break
+			for _ in $(seq 25); do
+				[ "$(grep -c 'received by filter' "$W/$name.log")" -gt "$n" ] && break
+				sleep 0.2
+			done
+			set -- $(grep 'received by filter' "$W/$name.log" | tail -1 | tr -cs '0-9' ' ')
+			[ $# -ge 3 ] && [ $(($1 + $3)) -ge "$2" ] &&
+				[ "$2" -ge $(($(pk "$dev") - base)) ] && break
+			sleep 0.2
+		done
+		kill -TERM "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+}
+capture wan0 wire
+capture ipsec0 dev
 run ping -c 3 -I 10.1.0.1 10.2.0.1 || fail "ping to the head office"
 run ping -c 3 -I 10.1.0.1 198.18.0.1 || fail "ping to the internet via the head office"
-ip netns exec $EAST socat -u TCP4-LISTEN:5001,reuseaddr OPEN:/dev/null &
+timeout 300 ip netns exec $EAST socat -u TCP4-LISTEN:5001,reuseaddr OPEN:/dev/null \
+	>"$W/socat.log" 2>&1 </dev/null &
 PIDS+=($!)
-sleep 1
+for _ in $(seq 150); do
+	ip netns exec $EAST ss -Hltn 'sport = :5001' | grep -q . && break
+	sleep 0.2
+done
 printf '$ %s\n' "head -c 5000000 /dev/zero | socat -u STDIN TCP4:10.2.0.1:5001,bind=10.1.0.1"
 start=$(date +%s.%N)
-head -c 5000000 /dev/zero | socat -u STDIN TCP4:10.2.0.1:5001,bind=10.1.0.1 ||
+head -c 5000000 /dev/zero | timeout 300 socat -u STDIN TCP4:10.2.0.1:5001,bind=10.1.0.1 ||
 	fail "transfer through ipsec0"
 echo "5 MB in $(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $start }") s (under emulation)"
 
 step "8. DHCP renewals keep working while the full tunnel carries traffic"
 a0=$(grep -c 'DHCPACK(lan0)' "$W/dnsmasq.log")
-ping -q -i 0.5 -I 10.1.0.1 198.18.0.1 >/dev/null 2>&1 &
+timeout 120 ping -q -i 0.5 -I 10.1.0.1 198.18.0.1 >/dev/null 2>&1 </dev/null &
 pp=$!
+PIDS+=("$pp")
 for _ in $(seq 120); do
 	[ "$(grep -c 'DHCPACK(lan0)' "$W/dnsmasq.log")" -ge $((a0 + 2)) ] && break
 	sleep 0.5
 done
 kill $pp 2>/dev/null
+wait $pp 2>/dev/null
 renewals=$(( $(grep -c 'DHCPACK(lan0)' "$W/dnsmasq.log") - a0 ))
 echo "the ISP's dnsmasq acknowledged $renewals renewals since the tunnel came up:"
 grep 'DHCPREQUEST(lan0)\|DHCPACK(lan0)' "$W/dnsmasq.log" | tail -4 | sed 's/^/  /'
@@ -180,9 +231,7 @@ step "9. A spoofed head-office packet in clear on wan0 is dropped"
 ip netns exec $EAST ping -c 3 -W 1 -I 10.2.0.1 "$WAN" >/dev/null 2>&1 &&
 	fail "a spoofed ping was answered"
 echo "east pings $WAN from 10.2.0.1 in clear: no answer"
-sleep 2
-kill -INT $tw $td
-wait $tw $td 2>/dev/null
+capture_stop
 run nft list chain inet office input
 counter() {
 	nft list chain inet office input |
@@ -199,6 +248,9 @@ echo "on the wire (wan0): $esp ESP packets, $clear tunnel packets in clear"
 echo "on ipsec0:          $plain plaintext packets, for example:"
 tcpdump -n -r "$W/dev.pcap" icmp 2>/dev/null | head -2 | sed 's/^/  /'
 [ "$clear" = 0 ] || fail "tunnel traffic in clear on the wire"
+# ... on a capture that saw the tunnel's traffic: 5 MB need more than 3333
+# ESP packets of at most 1500 bytes
+[ "$esp" -gt 3333 ] || fail "only $esp ESP packets captured on the wire"
 run ip -s link show ipsec0
 
 step "11. Without SAs nothing leaves: terminate the tunnel and try again"

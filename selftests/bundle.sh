@@ -37,7 +37,6 @@ check "... IPv6 too" pings fd01::2
 check_ge "... encrypted with SA 0x100" 6 "$(ab_pk 0x100)"
 
 # --- rekey: a newer SA of the same reqid replaces the cached bundle ------
-old=$(ab_pk 0x100)
 rekey() {
 	local ns
 	for ns in "$A" "$B"; do
@@ -48,6 +47,9 @@ rekey() {
 	done
 }
 check "rekey: a new outbound SA 0x101 (the old one stays)" rekey
+# Read after the rekey: before it, ipsec1's own MLD or router solicitation
+# may still have used 0x100; after it, only a stale cached bundle can.
+old=$(ab_pk 0x100)
 check "rekey: the same flow goes on" pings
 check_ge "rekey: ... now with the new SA" 3 "$(ab_pk 0x101)"
 check_eq "rekey: ... and no longer with the old one" "$old" "$(ab_pk 0x100)"
@@ -72,13 +74,18 @@ check_ge "policy deleted: ... counted as without SA" $((carrier0 + 3)) \
 	"$(stat "$A" ipsec1 tx_carrier_errors)"
 capture_stop
 check_none "nothing of it in clear on the wire" "$B" veth0 icmp
+# ... on a capture that saw the flow while it went ("SA back": 3 ESP from A)
+check_ge "... the capture saw the flow that went on as ESP" 3 \
+	"$(capture_count "$B" veth0 "src host $UNDER4_A and ip proto 50")"
 pol "$A" out 0.0.0.0/0 0.0.0.0/0 $UNDER4_A $UNDER4_B 0x100 1
 check "policy back: the flow goes on" pings
 
 # --- if_id changed ---------------------------------------------------------
-old=$(ab_pk 0x100)
 carrier0=$(stat "$A" ipsec1 tx_carrier_errors)
 ip -n "$A" link set ipsec1 type ipsec if_id 9
+# Read once ipsec1 is if_id 9: before, its own background packets may
+# still use 0x100; after, only a bundle cached under if_id 1 can.
+old=$(ab_pk 0x100)
 check_fail "if_id 9: the flow cached under if_id 1 stops" pings
 check_eq "if_id 9: ... the SA of if_id 1 carried none of it" "$old" "$(ab_pk 0x100)"
 check_ge "if_id 9: ... counted as without SA" $((carrier0 + 3)) \

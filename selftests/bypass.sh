@@ -48,8 +48,14 @@ for mode in tunnel transport; do
 	capture_start "$B" veth0
 	send $UNDER4_B bypass
 	send $UNDER6_B bypass
+	# A control, so that "nothing" cannot come from a capture that saw
+	# nothing: B's own bypass socket sends 3 datagrams to A in clear.
+	ip netns exec "$B" python3 "$SELFTESTS/ikesock.py" $UNDER4_A 500 3 bypass
 	capture_stop
-	check_eq "$mode: detached, a bypass socket sends nothing in clear" 0 "$(clear500)"
+	check_eq "$mode: detached, a bypass socket sends nothing in clear" 0 \
+		"$(capture_count "$B" veth0 "udp dst port 500 and not src host $UNDER4_B")"
+	check_eq "$mode: ... the capture saw B's 3 control datagrams" 3 \
+		"$(capture_count "$B" veth0 "udp dst port 500 and src host $UNDER4_B")"
 	ip -n "$A" link del ipsec1
 	ip -n "$B" link del ipsec1
 done

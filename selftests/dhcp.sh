@@ -17,7 +17,10 @@ command -v dhcpcd >/dev/null || ksft_skip_all "dhcpcd not installed"
 load_module || ksft_skip_all "ipsecif module not available"
 WORK=$(mktemp -d /tmp/ipsecif-dhcp.XXXXXX)
 PIDS=()
-trap 'kill "${PIDS[@]}" 2>/dev/null; wait; cleanup; keep_artifacts "$WORK"; rm -rf "$WORK"' EXIT
+# Every background process is bounded by timeout (or ping -w) and listed in
+# PIDS; the trap waits for those only (a bare wait would also wait for a
+# capture cleanup has not stopped yet).
+trap 'kill "${PIDS[@]}" 2>/dev/null; wait "${PIDS[@]}" 2>/dev/null; cleanup; keep_artifacts "$WORK"; rm -rf "$WORK"' EXIT
 
 mkns C R P
 # The client's side has no address yet: DHCP gives it one.
@@ -32,16 +35,16 @@ ip -n "$P" link add inet0 type dummy
 ip -n "$P" link set inet0 up
 ip -n "$P" addr add 10.200.0.1/32 dev inet0
 
-ip netns exec "$R" dnsmasq --no-daemon --conf-file=/dev/null --port=0 \
+timeout --foreground -k 5 900 ip netns exec "$R" dnsmasq --no-daemon --conf-file=/dev/null --port=0 \
 	--interface=lan0 --bind-interfaces --user=root \
 	--dhcp-range=192.168.50.100,192.168.50.150,2m \
 	--dhcp-option=option:T1,8 --dhcp-option=option:T2,100 \
 	--dhcp-leasefile="$WORK/leases" --pid-file="$WORK/dnsmasq.pid" \
-	--log-dhcp --log-facility="$WORK/dnsmasq.log" &
+	--log-dhcp --log-facility="$WORK/dnsmasq.log" >"$WORK/dnsmasq.out" 2>&1 </dev/null &
 PIDS+=($!)
 printf 'ipv4only\nnoarp\nnohook resolv.conf\n' >"$WORK/dhcpcd.conf"
-ip netns exec "$C" dhcpcd -B -d -4 -f "$WORK/dhcpcd.conf" -c /bin/true veth0 \
-	>"$WORK/dhcpcd.log" 2>&1 &
+timeout --foreground -k 5 900 ip netns exec "$C" dhcpcd -B -d -4 -f "$WORK/dhcpcd.conf" \
+	-c /bin/true veth0 >"$WORK/dhcpcd.log" 2>&1 </dev/null &
 PIDS+=($!)
 
 caddr() { ip -n "$C" -4 -o addr show dev veth0 | awk '{ split($4, a, "/"); print a[1]; exit }'; }
@@ -76,10 +79,12 @@ check "full tunnel: the DHCP server stays on veth0" sh -c \
 capture_start "$R" lan0
 ip netns exec "$C" ping -q -i 0.5 -w 40 10.200.0.1 >"$WORK/ping.log" 2>&1 &
 ping_pid=$!
+PIDS+=("$ping_pid")
 a0=$(acks)
 check "full tunnel: two renewals succeed while traffic flows" \
 	wait_for 200 sh -c "[ \$(grep -c 'DHCPACK(lan0)' $WORK/dnsmasq.log) -ge $((a0 + 2)) ]"
 wait $ping_pid
+unset 'PIDS[-1]'
 capture_stop
 received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$WORK/ping.log")
 check_ge "full tunnel: pings answered through ipsec0" 20 "${received:-0}"

@@ -93,6 +93,8 @@ check_ge "nft: the spoofed pings really were in clear on the wire" 4 \
 	"$(capture_count "$P" veth0 'icmp and src host 10.2.0.1')"
 check_eq "nft: the firewall host uses no packet marks" 0 \
 	"$({ nft list ruleset; ip rule show; ip xfrm state; ip xfrm policy; } | grep -c -w mark)"
+# Exact on purpose: only 10.0.0.0/8 has policies, so no background packet
+# (P's IPv6 MLD or router solicitations have none) can reach ipsec0.
 check_eq "ipsec0 counted the 4 pings it delivered" 4 "$(cat /sys/class/net/ipsec0/statistics/rx_packets)"
 nft delete table inet boot
 

@@ -198,6 +198,8 @@ capture_stop
 check_ge "host-to-host: the rekeys' IKE messages went in clear (bypass)" 4 \
 	"$(capture_count "$B" veth0 'udp port 500 or udp port 4500')"
 check_no_clear_ping "host-to-host: still no ping in clear"
+check_ge "host-to-host: ... the ping after the rekeys went as ESP" 2 \
+	"$(capture_count "$B" veth0 "src host $UNDER4_A and ip proto 50")"
 
 
 # --- rekeying under traffic, zero cleartext ---------------------------------

@@ -6,6 +6,10 @@
 KSFT_SKIP=4
 _n=0 _fail=0 _skip=0
 NSLIST=()
+# Background processes for cleanup to stop: tcpdump captures, and any a
+# test adds to BG_PIDS (each also bounded by timeout or by itself).
+CAP_PIDS=() BG_PIDS=()
+declare -A CAP_LOG CAP_BASE
 SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 echo "TAP version 13"
@@ -76,8 +80,13 @@ ksft_skip_all() {
 }
 
 cleanup() {
-	local ns
+	local ns pid
 	[ ${#IKE_PIDS[@]} = 0 ] || ike_stop
+	# Captures and other background helpers a test left running.
+	for pid in "${CAP_PIDS[@]}" "${BG_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	CAP_PIDS=() BG_PIDS=()
 	for ns in "${NSLIST[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -210,26 +219,59 @@ both_ends() {
 }
 
 # Capture on an underlay device in the background: capture_start NS DEV
+# --immediate-mode hands tcpdump every packet at once (not when a buffer
+# fills), -U writes each one out at once, -B leaves room when tcpdump lags
+# on a busy machine; timeout bounds it should a test never stop it. Returns
+# once tcpdump listens.
 capture_start() {
 	CAPDIR=${CAPDIR:-$(mktemp -d)}
-	ip netns exec "$1" tcpdump -U -n -i "$2" -w "$CAPDIR/$1-$2.pcap" \
-		>/dev/null 2>"$CAPDIR/$1-$2.log" &
+	local log=$CAPDIR/$1-$2.log
+	timeout --foreground -k 5 900 ip netns exec "$1" tcpdump --immediate-mode -U -B 8192 \
+		-n -i "$2" -w "$CAPDIR/$1-$2.pcap" >/dev/null 2>"$log" &
 	CAP_PID=$!
-	wait_for 25 grep -q listening "$CAPDIR/$1-$2.log"
+	CAP_PIDS+=("$CAP_PID")
+	CAP_LOG[$CAP_PID]=$log
+	wait_for 150 grep -q listening "$log" || return 1
+	CAP_BASE[$CAP_PID]="$1 $2 $(_dev_pk "$1" "$2")"
 }
 
-# Stop once the capture file has stopped growing (tcpdump lags under TCG).
+_dev_pk() {	# _dev_pk NS DEV: packets the device sent and received
+	echo $(($(stat "$1" "$2" rx_packets) + $(stat "$1" "$2" tx_packets)))
+}
+
+# tcpdump reports its counts in its log on SIGUSR1: "N packets captured,
+# N packets received by filter, N packets dropped by kernel".
+_cap_report() {	# _cap_report LOG LINES: a report after the first LINES
+	[ "$(grep -c 'received by filter' "$1")" -gt "$2" ]
+}
+# _cap_complete LOG NS DEV BASE: tcpdump got at least every packet the
+# device counted since it listened (none still on its way), and wrote all
+# it got: captured + dropped >= received >= device packets - BASE.
+_cap_complete() {
+	local dev=$(($(_dev_pk "$2" "$3") - $4))
+	set -- $(grep 'received by filter' "$1" | tail -1 | tr -cs '0-9' ' ')
+	[ $# -ge 3 ] && [ $(($1 + $3)) -ge "$2" ] && [ "$2" -ge "$dev" ]
+}
+
+# capture_stop: stop the capture CAP_PID once tcpdump has written every
+# packet the device passed (tcpdump lags under TCG, more so on a busy
+# host), asking for its counts until they match, for at most about 20 s.
 capture_stop() {
-	local f last=-1 size i
-	f=$(ls -t "$CAPDIR"/*.pcap 2>/dev/null | head -1)
-	for ((i = 0; i < 20; i++)); do
-		sleep 0.5
-		size=$(wc -c <"$f" 2>/dev/null || echo 0)
-		[ "$size" = "$last" ] && break
-		last=$size
+	local log=${CAP_LOG[$CAP_PID]:-} base=${CAP_BASE[$CAP_PID]:-} pid n i p left=()
+	pid=$(pgrep -P "$CAP_PID" -x tcpdump)
+	for ((i = 0; i < 50 && ${#pid} && ${#base}; i++)); do
+		n=$(grep -c 'received by filter' "$log")
+		kill -USR1 "$pid" 2>/dev/null || break
+		wait_for 25 _cap_report "$log" "$n" || break
+		_cap_complete "$log" $base && break
+		sleep 0.2
 	done
-	kill -INT "$CAP_PID" 2>/dev/null
+	kill -TERM "$CAP_PID" 2>/dev/null
 	wait "$CAP_PID" 2>/dev/null
+	for p in "${CAP_PIDS[@]}"; do
+		[ "$p" = "$CAP_PID" ] || left+=("$p")
+	done
+	CAP_PIDS=("${left[@]}")
 }
 
 # capture_count NS DEV FILTER: packets in the capture matching a pcap filter

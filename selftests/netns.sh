@@ -47,9 +47,12 @@ check "with it back, traffic flows again" ping_ok "$C" 172.16.1.2
 
 # Root of another user namespace may use the device, not re-bind it.
 if command -v unshare >/dev/null && command -v nsenter >/dev/null; then
-	unshare --user --map-root-user --net sleep 60 &
+	# sleep bounds it (long enough for a busy host), cleanup kills it; it
+	# is ready once unshare has exec'd sleep in the new namespaces.
+	unshare --user --map-root-user --net sleep 600 >/dev/null 2>&1 </dev/null &
 	upid=$!
-	wait_for 25 test -e /proc/$upid/ns/net
+	BG_PIDS+=("$upid")
+	wait_for 150 grep -qx sleep /proc/$upid/comm
 	ip -n "$A" link add ipsec5 link veth0 type ipsec
 	ip -n "$A" link set ipsec5 netns "$upid"
 	uns() { nsenter -t "$upid" -U -n --preserve-credentials "$@"; }
@@ -66,12 +69,13 @@ if command -v unshare >/dev/null && command -v nsenter >/dev/null; then
 	check_fail "... nor the link" uns python3 "$SELFTESTS/ipsecnl.py" set ipsec5 link 1
 	kill "$upid"
 	wait "$upid" 2>/dev/null
+	BG_PIDS=()
 else
 	skip "device in another user namespace cannot be re-bound" "no unshare/nsenter"
 fi
 
 ip netns del "$C"
-check "deleting C deletes the device" wait_for 50 sh -c "ip -n $A link add ipsec1 type ipsec"
+check "deleting C deletes the device" wait_for 150 sh -c "ip -n $A link add ipsec1 type ipsec"
 check "... and frees its if_id in A" ip -n "$A" link show ipsec1
 
 # A device living elsewhere goes away with its birth namespace.
@@ -79,7 +83,7 @@ mkns D
 ip -n "$A" link set ipsec1 netns "$D"
 ip netns del "$A"
 check "deleting the birth namespace deletes a moved device" \
-	wait_for 50 sh -c "! ip -n $D link show ipsec1"
+	wait_for 150 sh -c "! ip -n $D link show ipsec1"
 
 # Unload with devices (one moved) and SAs present everywhere.
 mkns E

@@ -48,12 +48,16 @@ charon {
 	}
 }
 CONF
-	"${in_ns[@]}" unshare -m sh -c \
+	# Bounded (timeout passes ike_stop's SIGTERM on to charon), its
+	# output in a file; waits (at most 60 s, charon starts slowly on a
+	# busy host) for the vici socket, not for a time.
+	"${in_ns[@]}" timeout --foreground -k 5 ${IKE_TIMEOUT:-1200} unshare -m sh -c \
 		"mount -t tmpfs tmpfs /run && STRONGSWAN_CONF=$dir/strongswan.conf exec $CHARON" \
-		>"$dir/charon.out" 2>&1 &
+		>"$dir/charon.out" 2>&1 </dev/null &
 	IKE_PIDS+=($!)
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		[ -S "$dir/charon.vici" ] && return 0
+		kill -0 "${IKE_PIDS[-1]}" 2>/dev/null || return 1
 		sleep 0.2
 	done
 	return 1

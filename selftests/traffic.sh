@@ -35,9 +35,28 @@ check "IPv4 in IPv4: ping through ipsec1" ping_ok "$A" 172.16.1.2
 check "IPv6 in IPv4: ping through ipsec1" ping_ok "$A" fd01::2
 check "IPv4 in IPv6: ping through ipsec2" ping_ok "$A" 172.16.2.2
 check "IPv6 in IPv6: ping through ipsec2" ping_ok "$A" fd02::2
-check "TCP through the tunnel (1 MB)" sh -c \
-	"ip netns exec $B socat -u TCP4-LISTEN:5001,reuseaddr OPEN:/dev/null & sleep 0.5;
-	 head -c 1000000 /dev/zero | ip netns exec $A socat -u STDIN TCP4:172.16.1.2:5001"
+# The listener runs under check's $(...): its output goes to a file (not
+# check's pipe, which $(...) would wait on), timeout bounds it should its
+# client never come, and the client starts once it listens (ss), not after
+# a sleep. Both ends must succeed: the listener exits 0 once it got it all.
+tcp_1mb() {
+	local lpid log=$CAPDIR/socat-listen.log
+	timeout 300 ip netns exec "$B" socat -u TCP4-LISTEN:5001,reuseaddr OPEN:/dev/null \
+		>"$log" 2>&1 </dev/null &
+	lpid=$!
+	if ! wait_for 150 sh -c "ip netns exec $B ss -Hltn 'sport = :5001' | grep -q ."; then
+		kill "$lpid"; wait "$lpid"
+		echo "no listener on :5001"; cat "$log"
+		return 1
+	fi
+	if ! head -c 1000000 /dev/zero |
+	     timeout 300 ip netns exec "$A" socat -u STDIN TCP4:172.16.1.2:5001; then
+		kill "$lpid"; wait "$lpid"
+		return 1
+	fi
+	wait "$lpid" || { echo "listener: exit $?"; cat "$log"; return 1; }
+}
+check "TCP through the tunnel (1 MB)" tcp_1mb
 
 # --- counters ---------------------------------------------------------------
 check_ge "A ipsec1 counts transmitted packets" 4 "$(stat "$A" ipsec1 tx_packets)"
@@ -56,6 +75,8 @@ lone_dev 3
 check_fail "no policy for the if_id: ping fails" ping_ok "$A" 172.16.3.2
 check_ge "... counted as tx_carrier_errors" 2 "$(stat "$A" ipsec3 tx_carrier_errors)"
 check_ge "... and tx_dropped" 2 "$(stat "$A" ipsec3 tx_dropped)"
+# Exact, and no background packet can disturb it: without a policy for
+# its if_id nothing ipsec3 is given (its own MLD included) can be sent.
 check_eq "... nothing counted as sent" 0 "$(stat "$A" ipsec3 tx_packets)"
 lone_dev 4
 pol "$A" out 0.0.0.0/0 0.0.0.0/0 $UNDER4_A $UNDER4_B 0x400 4
@@ -72,6 +93,10 @@ check_eq "underlay: no echo request/reply in clear" 0 \
 	"$(capture_count "$B" veth0 "$echo_filter")"
 check_eq "underlay: no TCP in clear" 0 "$(capture_count "$B" veth0 'tcp or (ip6 and tcp)')"
 check_ge "underlay: ESP over IPv4 seen" 8 "$(capture_count "$B" veth0 'ip proto 50')"
+# ... and the 1 MB went as ESP: its 1000000 bytes from A need more than 666
+# packets of at most 1500 bytes (so the check above cannot pass on nothing).
+check_ge "underlay: the TCP transfer seen as ESP over IPv4" 667 \
+	"$(capture_count "$B" veth0 "ip proto 50 and src host $UNDER4_A")"
 check_ge "underlay: ESP over IPv6 seen" 8 "$(capture_count "$B" veth0 'ip6 proto 50')"
 check_ge "tcpdump -i ipsec1: plaintext echo requests out" 4 \
 	"$(capture_count "$A" ipsec1 'icmp[0]==8 or (icmp6 and ip6[40]==128)')"
