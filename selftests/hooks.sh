@@ -21,7 +21,7 @@ modprobe ip_vti 2>/dev/null
 wire || ksft_skip_all "cannot create namespaces and veth"
 
 unprobe() {
-	echo 0 >$T/events/ipsecif_hooks/enable 2>/dev/null
+	{ echo 0 >$T/events/ipsecif_hooks/enable; } 2>/dev/null
 	echo '-:ipsecif_hooks/xfrmi4' >>$T/kprobe_events 2>/dev/null
 }
 trap 'unprobe; cleanup' EXIT
