@@ -93,6 +93,25 @@ static int ipsecif_rcv_cb(struct sk_buff *skb, int err)
 	return 0;
 }
 
+/*
+ * ESP, AH and IPComp packets are decrypted by whichever handler takes
+ * them first: vti for its tunnels, xfrm_interface (which checks the outer
+ * policy of nested ESP first), or the protocol itself. Ours takes none:
+ * it is in the chain only for ipsecif_rcv_cb(), which xfrm_input() calls
+ * for every handler whoever decrypted, so loading ipsecif changes nothing
+ * for the other drivers. Likewise for ESP in UDP (input_handler).
+ */
+static int ipsecif_rcv_pass(struct sk_buff *skb)
+{
+	return -EINVAL;
+}
+
+static int ipsecif_input_pass(struct sk_buff *skb, int nexthdr, __be32 spi,
+			      int encap_type)
+{
+	return -EINVAL;
+}
+
 /* ICMP errors about our SAs: let the protocols handle them (PMTU). */
 static int ipsecif_err4(struct sk_buff *skb, u32 info)
 {
@@ -101,20 +120,20 @@ static int ipsecif_err4(struct sk_buff *skb, u32 info)
 
 static struct xfrm4_protocol ipsecif_proto4[] __read_mostly = {
 	{
-		.handler	= xfrm4_rcv,
-		.input_handler	= xfrm_input,
+		.handler	= ipsecif_rcv_pass,
+		.input_handler	= ipsecif_input_pass,
 		.cb_handler	= ipsecif_rcv_cb,
 		.err_handler	= ipsecif_err4,
 		.priority	= IPSECIF_XFRM_PRIORITY,
 	}, {
-		.handler	= xfrm4_rcv,
-		.input_handler	= xfrm_input,
+		.handler	= ipsecif_rcv_pass,
+		.input_handler	= ipsecif_input_pass,
 		.cb_handler	= ipsecif_rcv_cb,
 		.err_handler	= ipsecif_err4,
 		.priority	= IPSECIF_XFRM_PRIORITY,
 	}, {
-		.handler	= xfrm4_rcv,
-		.input_handler	= xfrm_input,
+		.handler	= ipsecif_rcv_pass,
+		.input_handler	= ipsecif_input_pass,
 		.cb_handler	= ipsecif_rcv_cb,
 		.err_handler	= ipsecif_err4,
 		.priority	= IPSECIF_XFRM_PRIORITY,
@@ -131,22 +150,18 @@ static const u8 ipsecif_protos[] = { IPPROTO_ESP, IPPROTO_AH, IPPROTO_COMP };
 /*
  * IPComp sends small packets uncompressed, as plain IP-in-IP matched to a
  * tunnel SA: register for those only to see them in the callback chain.
- * The handler itself never takes a packet.
+ * The handler itself never takes a packet (ipsecif_rcv_pass()).
  */
-static int ipsecif_tunnel_pass(struct sk_buff *skb)
-{
-	return -EINVAL;
-}
 
 #if IS_REACHABLE(CONFIG_INET_XFRM_TUNNEL)
 static struct xfrm_tunnel ipsecif_tunnel4[] __read_mostly = {
 	{
-		.handler	= ipsecif_tunnel_pass,
+		.handler	= ipsecif_rcv_pass,
 		.cb_handler	= ipsecif_rcv_cb,
 		.err_handler	= ipsecif_err4,
 		.priority	= IPSECIF_TUNNEL_PRIORITY,
 	}, {
-		.handler	= ipsecif_tunnel_pass,
+		.handler	= ipsecif_rcv_pass,
 		.cb_handler	= ipsecif_rcv_cb,
 		.err_handler	= ipsecif_err4,
 		.priority	= IPSECIF_TUNNEL_PRIORITY,
@@ -163,20 +178,20 @@ static int ipsecif_err6(struct sk_buff *skb, struct inet6_skb_parm *opt,
 
 static struct xfrm6_protocol ipsecif_proto6[] __read_mostly = {
 	{
-		.handler	= xfrm6_rcv,
-		.input_handler	= xfrm_input,
+		.handler	= ipsecif_rcv_pass,
+		.input_handler	= ipsecif_input_pass,
 		.cb_handler	= ipsecif_rcv_cb,
 		.err_handler	= ipsecif_err6,
 		.priority	= IPSECIF_XFRM_PRIORITY,
 	}, {
-		.handler	= xfrm6_rcv,
-		.input_handler	= xfrm_input,
+		.handler	= ipsecif_rcv_pass,
+		.input_handler	= ipsecif_input_pass,
 		.cb_handler	= ipsecif_rcv_cb,
 		.err_handler	= ipsecif_err6,
 		.priority	= IPSECIF_XFRM_PRIORITY,
 	}, {
-		.handler	= xfrm6_rcv,
-		.input_handler	= xfrm_input,
+		.handler	= ipsecif_rcv_pass,
+		.input_handler	= ipsecif_input_pass,
 		.cb_handler	= ipsecif_rcv_cb,
 		.err_handler	= ipsecif_err6,
 		.priority	= IPSECIF_XFRM_PRIORITY,
@@ -186,12 +201,12 @@ static struct xfrm6_protocol ipsecif_proto6[] __read_mostly = {
 #if IS_REACHABLE(CONFIG_INET6_XFRM_TUNNEL)
 static struct xfrm6_tunnel ipsecif_tunnel6[] __read_mostly = {
 	{
-		.handler	= ipsecif_tunnel_pass,
+		.handler	= ipsecif_rcv_pass,
 		.cb_handler	= ipsecif_rcv_cb,
 		.err_handler	= ipsecif_err6,
 		.priority	= IPSECIF_TUNNEL_PRIORITY,
 	}, {
-		.handler	= ipsecif_tunnel_pass,
+		.handler	= ipsecif_rcv_pass,
 		.cb_handler	= ipsecif_rcv_cb,
 		.err_handler	= ipsecif_err6,
 		.priority	= IPSECIF_TUNNEL_PRIORITY,

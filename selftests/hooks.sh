@@ -1,0 +1,89 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Loading ipsecif changes nothing for the other IPsec drivers that share
+# the xfrm receive chains: xfrm_interface's own ESP handler (priority 10,
+# below ipsecif's 20; it checks the outer policy of nested ESP before
+# decrypting) still receives its packets, and vti (priority 100) works.
+# A kprobe on xfrmi4_rcv counts the calls of xfrm_interface's handler.
+#
+# Topology: wire() A 10.0.0.1 -- B 10.0.0.2. A: xfrm5 (xfrm_interface,
+# if_id 5, 172.16.5.1) and vti9 (key 9, 172.16.9.1); B: plain policy-based
+# IPsec for 172.16.5.2 and 172.16.9.2.
+source "$(dirname "$0")/lib.sh"
+
+modinfo xfrm_interface >/dev/null 2>&1 || ksft_skip_all "no xfrm_interface module"
+T=/sys/kernel/tracing
+mountpoint -q $T || mount -t tracefs nodev $T 2>/dev/null
+[ -w $T/kprobe_events ] || ksft_skip_all "no kprobe events (tracefs)"
+load_module || ksft_skip_all "ipsecif module not available"
+modprobe xfrm_interface || ksft_skip_all "cannot load xfrm_interface"
+modprobe ip_vti 2>/dev/null
+wire || ksft_skip_all "cannot create namespaces and veth"
+
+unprobe() {
+	{ echo 0 >$T/events/ipsecif_hooks/enable; } 2>/dev/null
+	echo '-:ipsecif_hooks/xfrmi4' >>$T/kprobe_events 2>/dev/null
+}
+trap 'unprobe; cleanup' EXIT
+
+# peer NET SPI: B's side of a tunnel for 172.16.NET.0/24, policy-based.
+peer() {
+	local net=$1 spi=$2
+	ip -n "$B" addr add 172.16.$net.2/32 dev lo
+	ip -n "$B" route add 172.16.$net.1/32 dev veth0 src 172.16.$net.2
+	ip -n "$B" xfrm state add src $UNDER4_B dst $UNDER4_A proto esp spi $spi \
+		reqid $spi mode tunnel aead 'rfc4106(gcm(aes))' $KEY_BA 128 &&
+	ip -n "$B" xfrm state add src $UNDER4_A dst $UNDER4_B proto esp \
+		spi $((spi + 16)) reqid $((spi + 16)) mode tunnel \
+		aead 'rfc4106(gcm(aes))' $KEY_AB 128 &&
+	ip -n "$B" xfrm policy add dir out src 172.16.$net.2/32 dst 172.16.$net.1/32 \
+		tmpl src $UNDER4_B dst $UNDER4_A proto esp reqid $spi mode tunnel &&
+	ip -n "$B" xfrm policy add dir in src 172.16.$net.1/32 dst 172.16.$net.2/32 \
+		tmpl src $UNDER4_A dst $UNDER4_B proto esp reqid $((spi + 16)) mode tunnel
+}
+
+# --- xfrm_interface --------------------------------------------------------
+check "B: policy-based peer for 172.16.5.0/24" peer 5 0x905
+mk_xfrm() {
+	ip -n "$A" link add xfrm5 type xfrm dev veth0 if_id 5 &&
+	ip -n "$A" addr add 172.16.5.1/24 dev xfrm5 && ip -n "$A" link set xfrm5 up &&
+	tunnel "$A" $UNDER4_A $UNDER4_B 0x915 0x905 $KEY_AB $KEY_BA 5 tunnel 0.0.0.0/0 -
+}
+check "A: xfrm5 with its SAs (if_id 5)" mk_xfrm
+check "A: an ipsec device exists too" ip -n "$A" link add ipsec1 link veth0 type ipsec
+check "kprobe on xfrm_interface's ESP handler (xfrmi4_rcv)" sh -c \
+	"echo 'p:ipsecif_hooks/xfrmi4 xfrm_interface:xfrmi4_rcv' >>$T/kprobe_events &&
+	 echo 1 >$T/events/ipsecif_hooks/enable"
+hits() { awk '$1 == "xfrmi4" { print $2 }' $T/kprobe_profile; }
+h0=$(hits)
+check "xfrm5 passes traffic with ipsecif loaded" ping_ok "$A" 172.16.5.2
+check_ge "... and xfrm_interface's own handler received its ESP" $((${h0:-0} + 2)) "$(hits)"
+check_ge "... counted on xfrm5" 2 "$(stat "$A" xfrm5 rx_packets)"
+
+# --- vti ------------------------------------------------------------------------
+if modinfo ip_vti >/dev/null 2>&1; then
+	check "B: policy-based peer for 172.16.9.0/24" peer 9 0x909
+	vti() {
+		ip -n "$A" link add vti9 type vti local $UNDER4_A remote $UNDER4_B key 9 &&
+		ip -n "$A" addr add 172.16.9.1/24 dev vti9 && ip -n "$A" link set vti9 up &&
+		ip -n "$A" xfrm state add src $UNDER4_A dst $UNDER4_B proto esp spi 0x919 \
+			reqid 0x919 mode tunnel aead 'rfc4106(gcm(aes))' $KEY_AB 128 &&
+		ip -n "$A" xfrm state add src $UNDER4_B dst $UNDER4_A proto esp spi 0x909 \
+			reqid 0x909 mode tunnel aead 'rfc4106(gcm(aes))' $KEY_BA 128 &&
+		ip -n "$A" xfrm policy add dir out src 0.0.0.0/0 dst 0.0.0.0/0 mark 9 \
+			tmpl src $UNDER4_A dst $UNDER4_B proto esp reqid 0x919 mode tunnel &&
+		ip -n "$A" xfrm policy add dir in src 0.0.0.0/0 dst 0.0.0.0/0 mark 9 \
+			tmpl src $UNDER4_B dst $UNDER4_A proto esp reqid 0x909 mode tunnel
+	}
+	check "A: vti9 (key 9) with its SAs" vti
+	check "vti9 passes traffic with ipsecif loaded" ping_ok "$A" 172.16.9.2
+	check_ge "... counted on vti9" 2 "$(stat "$A" vti9 rx_packets)"
+else
+	skip "vti passes traffic with ipsecif loaded" "no ip_vti module"
+fi
+
+ip -n "$A" link del xfrm5
+ip -n "$A" link del ipsec1
+unprobe
+rmmod xfrm_interface 2>/dev/null
+ksft_exit
