@@ -30,19 +30,6 @@ check "device is NOARP without link-layer address" \
 check_eq "default MTU is 1500" 1500 "$(ipn -j link show ipsec1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["mtu"])')"
 
 # --- errors: clear message, nothing changes ---------------------------------
-err_is() {	# err_is DESC EXPECTED-SUBSTRING CMD...
-	local desc=$1 want=$2 out
-	shift 2
-	if out=$("$@" 2>&1); then
-		nok "$desc"
-		echo "#   unexpectedly succeeded"
-	elif ! grep -qF -- "$want" <<<"$out"; then
-		nok "$desc"
-		echo "#   message: $out"
-	else
-		ok "$desc"
-	fi
-}
 err_is "other name without if_id is refused" "if_id is required" \
 	ipn link add tun7 type ipsec
 check_fail "... and no device was created" ipn link show tun7

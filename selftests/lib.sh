@@ -44,6 +44,22 @@ check_fail() {
 	fi
 }
 
+# err_is DESC EXPECTED-SUBSTRING CMD...: CMD must fail, and its output
+# (the kernel's extack message, say) contain the substring.
+err_is() {
+	local desc=$1 want=$2 out
+	shift 2
+	if out=$("$@" 2>&1); then
+		nok "$desc"
+		echo "#   unexpectedly succeeded"
+	elif ! grep -qF -- "$want" <<<"$out"; then
+		nok "$desc"
+		echo "#   message: $out"
+	else
+		ok "$desc"
+	fi
+}
+
 # check_eq DESC EXPECTED ACTUAL
 check_eq() {
 	if [ "$2" = "$3" ]; then

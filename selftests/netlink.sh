@@ -13,20 +13,6 @@ load_module || ksft_skip_all "ipsecif module not available"
 mkns N X Y
 nlin() { local ns=$1; shift; ip netns exec "$ns" python3 "$SELFTESTS/ipsecnl.py" "$@"; }
 
-err_is() {	# err_is DESC EXPECTED-SUBSTRING CMD...
-	local desc=$1 want=$2 out
-	shift 2
-	if out=$("$@" 2>&1); then
-		nok "$desc"
-		echo "#   unexpectedly succeeded"
-	elif ! grep -qF -- "$want" <<<"$out"; then
-		nok "$desc"
-		echo "#   message: $out"
-	else
-		ok "$desc"
-	fi
-}
-
 # --- strict attributes ------------------------------------------------------
 err_is "if_id 0 is refused by the policy" "out of range" nlin "$N" add t0 if_id 0
 err_is "an 8-byte if_id is refused (no warning, no truncation)" "" \
