@@ -119,7 +119,7 @@ u1 ip route add 10.5.0.0/16 dev ipsec1 src 172.16.5.1
 u1 ping -q -c 3 -i 0.2 -W 1 10.5.0.1 >/dev/null 2>&1
 check_ge "its traffic is encrypted by its SA" 3 \
 	"$(u1 ip -s xfrm state get src 10.0.0.1 dst 10.0.0.2 proto esp spi 0x5001 |
-		grep -o '[0-9]*(packets)' | head -1 | tr -dc 0-9)"
+		grep -o '[0-9][0-9]*(packets)' | head -1 | tr -dc 0-9)"
 check_ge "... and counted on ipsec1" 3 "$(ustat ipsec1 tx_packets)"
 check_eq "the initial namespace has none of its SAs" 0 \
 	"$(ip xfrm state | grep -c 'spi 0x0000500[12]')"
