@@ -19,6 +19,7 @@ command -v tcpdump >/dev/null || ksft_skip_all "tcpdump not installed"
 mkns A B L W
 WORK=$(mktemp -d)
 PIDS=()
+declare -A HOLDER	# NS -> a process living in it, for st()
 stop_bg() {
 	local p
 	for p in "${PIDS[@]}"; do
@@ -43,7 +44,6 @@ nla() { ip netns exec "$A" python3 "$SELFTESTS/ipsecnl.py" "$@"; }
 ifindex() { ip -n "$1" -o link show "$2" 2>/dev/null | awk -F': ' '{print $1; exit}'; }
 # st NS DEV rx_packets|tx_packets|tx_dropped, read through a process living
 # in NS (/proc/PID/net/dev): cheap enough to poll under emulation.
-declare -A HOLDER
 st() {
 	awk -v dev="$2:" -v f="$3" 'BEGIN { c["rx_packets"] = 3; c["tx_packets"] = 11
 		c["tx_dropped"] = 13; v = -1 }
