@@ -248,6 +248,45 @@ static int IPSECIF_NEWLINK_DECL(ipsecif_newlink)
 	return register_netdevice(dev);
 }
 
+/*
+ * rtnetlink applies changelink first and the rest of the request (a move
+ * to another namespace, an MTU, a name) after it, and does not undo the
+ * change when the rest fails. Check beforehand what the rest could fail
+ * on, so that a refused request leaves if_id and link as they were.
+ */
+static int ipsecif_check_rest(struct net_device *dev, struct nlattr *tb[],
+			      struct netlink_ext_ack *extack)
+{
+	char name[IFNAMSIZ];
+	u32 mtu;
+
+	if (tb[IFLA_NET_NS_PID] || tb[IFLA_NET_NS_FD] ||
+	    tb[IFLA_TARGET_NETNSID]) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "change the namespace and the ipsec attributes in separate requests");
+		return -EINVAL;
+	}
+	if (tb[IFLA_MTU]) {
+		mtu = nla_get_u32(tb[IFLA_MTU]);
+		if (mtu < dev->min_mtu || mtu > dev->max_mtu) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_MTU],
+					    "MTU out of range");
+			return -EINVAL;
+		}
+	}
+	if (tb[IFLA_IFNAME]) {
+		nla_strscpy(name, tb[IFLA_IFNAME], sizeof(name));
+		if (strcmp(name, dev->name) &&
+		    (!dev_valid_name(name) || strchr(name, '%') ||
+		     __dev_get_by_name(dev_net(dev), name))) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_IFNAME],
+					    "new name is invalid or taken");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int ipsecif_changelink(struct net_device *dev, struct nlattr *tb[],
 			      struct nlattr *data[],
 			      struct netlink_ext_ack *extack)
@@ -270,6 +309,11 @@ static int ipsecif_changelink(struct net_device *dev, struct nlattr *tb[],
 		return -EPERM;
 	}
 
+	if (tb) {
+		err = ipsecif_check_rest(dev, tb, extack);
+		if (err)
+			return err;
+	}
 	/* IFLA_LINK is only meaningful at creation. */
 	err = ipsecif_parse(p, NULL, data, &parms, extack);
 	if (err)
