@@ -5,12 +5,15 @@
 # a user+net namespace of its own: every request answered cleanly, the
 # devices exactly as the model of the successful requests says (a refused
 # request changes nothing), every if_id reusable afterwards.
-#   NLFUZZ_SEED=N to reproduce, NLFUZZ_COUNT=N requests as root (default 2000; half as nobody).
+#   NLFUZZ_SEED=N another seed (default fixed, so that make check
+#   is reproducible; NLFUZZ_SEED=random picks one), NLFUZZ_COUNT=N requests
+#   as root (default 2000; half as nobody).
 source "$(dirname "$0")/lib.sh"
 
 COUNT=${NLFUZZ_COUNT:-2000}
 UCOUNT=${NLFUZZ_UCOUNT:-$((COUNT / 2))}
-SEED=${NLFUZZ_SEED:-$((RANDOM * 32768 + RANDOM))}
+SEED=${NLFUZZ_SEED:-844013820}
+[ "$SEED" = random ] && SEED=$((RANDOM * 32768 + RANDOM))
 info "seed $SEED (NLFUZZ_SEED=$SEED reproduces), $COUNT requests as root, $UCOUNT as nobody"
 
 load_module || ksft_skip_all "ipsecif module not available"
