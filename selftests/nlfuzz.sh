@@ -7,10 +7,10 @@
 # request changes nothing), every if_id reusable afterwards.
 #   NLFUZZ_SEED=N another seed (default fixed, so that make check
 #   is reproducible; NLFUZZ_SEED=random picks one), NLFUZZ_COUNT=N requests
-#   as root (default 2000; half as nobody).
+#   as root (default 1400; half as nobody).
 source "$(dirname "$0")/lib.sh"
 
-COUNT=${NLFUZZ_COUNT:-2000}
+COUNT=${NLFUZZ_COUNT:-1400}
 UCOUNT=${NLFUZZ_UCOUNT:-$((COUNT / 2))}
 SEED=${NLFUZZ_SEED:-844013820}
 [ "$SEED" = random ] && SEED=$((RANDOM * 32768 + RANDOM))

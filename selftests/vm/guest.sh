@@ -28,6 +28,7 @@ for t in "$@"; do
 	echo "# guest: running $t"
 	# Where a failing test may leave its logs (daemon logs, captures).
 	export KSFT_ARTIFACTS=$out/artifacts/$t
+	t0=$(date +%s)
 	setsid bash "./$t.sh" >"$out/$t.tap" 2>"$out/$t.err" &
 	pid=$!
 	for ((s = 0; s < TEST_TIMEOUT; s++)); do
@@ -41,6 +42,7 @@ for t in "$@"; do
 	fi
 	wait "$pid"
 	echo $? >"$out/$t.rc"
+	echo "# $t took $(($(date +%s) - t0))s" >>"$out/$t.tap"
 	grep -E '^(not )?ok ' "$out/$t.tap" | sed "s/^/# $t: /"
 done
 # Unload to catch leaks and refcount bugs at module exit.
