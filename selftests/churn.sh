@@ -12,7 +12,8 @@
 source "$(dirname "$0")/lib.sh"
 
 ROUNDS=${CHURN_ROUNDS:-1}
-TRAFFIC_SECS=300	# upper bound of every background process
+TRAFFIC_SECS=800	# upper bound of every background process (the guest kills a test at 900 s;
+			# the pingers must outlive a slow run, not time out in it)
 
 load_module || ksft_skip_all "ipsecif module not available"
 command -v tcpdump >/dev/null || ksft_skip_all "tcpdump not installed"
