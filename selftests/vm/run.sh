@@ -175,7 +175,7 @@ for k in $KERNELS; do
 	[ "$ROOT" = / ] || vm+=(--root "$ROOT")
 	start=$(date +%s)
 	# The sanitizer kernel is several times slower under emulation.
-	per_test=900 vm_limit=$VM_TIMEOUT scale=10000
+	per_test=900 vm_limit=$VM_TIMEOUT scale=${IPSECIF_SCALE_DEVICES:-4000}
 	[ "$k" = debug ] && per_test=2400 vm_limit=$((VM_TIMEOUT * 4)) scale=500
 	# On a slow or busy host, virtme-init's 120 s wait for udev can run out
 	# before udev names the console ports, and it powers off before running
