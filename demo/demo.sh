@@ -259,7 +259,10 @@ ip route add default dev ipsec0 table 100 2>/dev/null
 if ping -c 1 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1; then
 	fail "ping succeeded without SAs"
 fi
-echo "ping fails; ipsec0 tx_carrier_errors (no SA): $(cat /sys/class/net/ipsec0/statistics/tx_carrier_errors)"
+echo "ping fails; ethtool -S ipsec0 says why:"
+ethtool -S ipsec0 | grep -E 'tx_no_sa|tx_looped_route' || fail "no per-cause counters"
+[ "$(ethtool -S ipsec0 | awk '$1 == "tx_no_sa:" { print $2 }')" -ge 1 ] ||
+	fail "the dropped ping is not counted as tx_no_sa"
 
 echo
 echo "demo: SUCCESS"

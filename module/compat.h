@@ -36,14 +36,21 @@ static inline int ipsecif_decode_session(struct net *net, struct sk_buff *skb,
 /* Formatted extack messages are newer than some kernels we support. */
 static inline void ipsecif_extack_if_id_taken(struct netlink_ext_ack *extack,
 					      const struct nlattr *attr,
-					      u32 if_id, const char *owner)
+					      u32 if_id,
+					      const struct net_device *owner)
 {
+	bool xfrm = !netif_is_ipsecif(owner);
+
 #ifdef NL_SET_ERR_MSG_FMT_MOD
-	NL_SET_ERR_MSG_FMT_MOD(extack, "if_id %u is already used by %s",
-			       if_id, owner);
+	NL_SET_ERR_MSG_FMT_MOD(extack, "if_id %u is already used by %s%s",
+			       if_id, xfrm ? "xfrm device " : "", owner->name);
 #else
-	NL_SET_ERR_MSG_ATTR(extack, attr,
-			    "if_id is already used by another ipsec device");
+	if (xfrm)
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "if_id is already used by an xfrm device");
+	else
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "if_id is already used by another ipsec device");
 #endif
 }
 

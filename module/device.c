@@ -55,18 +55,26 @@ static int ipsecif_dev_init(struct net_device *dev)
 	struct ipsecif_net *in = ipsecif_pernet(p->net);
 	int err;
 
+	p->stats = netdev_alloc_pcpu_stats(struct ipsecif_stats);
+	if (!p->stats)
+		return -ENOMEM;
 	err = ipsecif_bundle_init(p);
 	if (err)
-		return err;
+		goto free_stats;
 	err = rhashtable_lookup_insert_fast(&in->table, &p->node,
 					    ipsecif_rht_params);
-	if (err) {
-		ipsecif_bundle_free(p);
-		return err;
-	}
+	if (err)
+		goto free_bundle;
 	list_add(&p->list, &in->devs);
 	netif_carrier_on(dev);
 	return 0;
+
+free_bundle:
+	ipsecif_bundle_free(p);
+free_stats:
+	free_percpu(p->stats);
+	p->stats = NULL;
+	return err;
 }
 
 static void ipsecif_dev_uninit(struct net_device *dev)
@@ -85,7 +93,10 @@ static void ipsecif_dev_uninit(struct net_device *dev)
  */
 static void ipsecif_dev_free(struct net_device *dev)
 {
-	ipsecif_bundle_free(netdev_priv(dev));
+	struct ipsecif *p = netdev_priv(dev);
+
+	ipsecif_bundle_free(p);
+	free_percpu(p->stats);
 }
 
 static void ipsecif_get_stats64(struct net_device *dev,
@@ -114,6 +125,7 @@ const struct net_device_ops ipsecif_netdev_ops = {
 static void ipsecif_setup(struct net_device *dev)
 {
 	dev->netdev_ops = &ipsecif_netdev_ops;
+	dev->ethtool_ops = &ipsecif_ethtool_ops;
 	dev->type = ARPHRD_NONE;
 	dev->flags = IFF_NOARP;
 	dev->hard_header_len = 0;
@@ -172,6 +184,7 @@ static int ipsecif_check_if_id(struct net *net, struct ipsecif *self, u32 if_id,
 			       const struct nlattr *attr,
 			       struct netlink_ext_ack *extack)
 {
+	struct net_device *xfrmi;
 	struct ipsecif *other;
 
 	if (!if_id) {
@@ -180,7 +193,13 @@ static int ipsecif_check_if_id(struct net *net, struct ipsecif *self, u32 if_id,
 	}
 	other = ipsecif_find(net, if_id);
 	if (other && other != self) {
-		ipsecif_extack_if_id_taken(extack, attr, if_id, other->dev->name);
+		ipsecif_extack_if_id_taken(extack, attr, if_id, other->dev);
+		return -EEXIST;
+	}
+	/* Its decrypted traffic would come out of ours: refuse the overlap. */
+	xfrmi = ipsecif_xfrmi_find(net, if_id);
+	if (xfrmi) {
+		ipsecif_extack_if_id_taken(extack, attr, if_id, xfrmi);
 		return -EEXIST;
 	}
 	return 0;

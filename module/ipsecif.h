@@ -7,9 +7,37 @@
 
 #include <linux/netdevice.h>
 #include <linux/rhashtable-types.h>
+#include <linux/u64_stats_sync.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <uapi/linux/ipsecif.h>
+
+/*
+ * Why a packet was dropped, or left by another way than an SA: one
+ * counter per cause, read with `ethtool -S ipsecN` (names in stats.c).
+ * The standard counters keep their usual sense: every drop also counts in
+ * tx_dropped/tx_errors or rx_dropped/rx_errors.
+ */
+enum ipsecif_stat {
+	IPSECIF_TX_MALFORMED,		/* IP header failed the checks: dropped */
+	IPSECIF_TX_NO_ROUTE,		/* no route through the link: dropped */
+	IPSECIF_TX_NO_SA,		/* no policy or SA of the if_id: dropped */
+	IPSECIF_TX_LOOPED,		/* the SA's route leads back in: dropped */
+	IPSECIF_TX_TOO_BIG,		/* over the path MTU, ICMP sent: dropped */
+	IPSECIF_TX_OUTPUT_ERRORS,	/* xfrm or the link refused it */
+	IPSECIF_TX_IKE_BYPASS,		/* IKE daemon's packet, sent in clear */
+	IPSECIF_TX_OWN_ESP,		/* our own ESP, passed to the link */
+	IPSECIF_TX_BUNDLE_LOOKUPS,	/* bundles looked up (cache misses) */
+	IPSECIF_RX_XFRM_ERRORS,		/* xfrm could not decrypt or accept it */
+	IPSECIF_RX_POLICY_REJECTED,	/* inbound policy refused it (moved dev) */
+	IPSECIF_RX_DEVICE_DOWN,		/* decrypted for the device while down */
+	IPSECIF_STAT_COUNT
+};
+
+struct ipsecif_stats {
+	u64_stats_t cnt[IPSECIF_STAT_COUNT];
+	struct u64_stats_sync syncp;
+};
 
 /*
  * One ipsec device. @net is the namespace it was created in: its SAs and
@@ -24,6 +52,7 @@ struct ipsecif {
 	u32 if_id;			/* key: change only while unhashed */
 	int link;			/* ifindex in @net, 0 when detached */
 	struct ipsecif_bundle __percpu *bundle;	/* see xfrm.c */
+	struct ipsecif_stats __percpu *stats;
 };
 
 /* Per-namespace state, for devices created in that namespace. */
@@ -56,9 +85,30 @@ void ipsecif_detach_from(struct net_device *phys);
 int ipsecif_create_at_load(unsigned int count);
 u32 ipsecif_default_if_id(const char *name);
 
+/* stats.c */
+extern const struct ethtool_ops ipsecif_ethtool_ops;
+
+/**
+ * ipsecif_count() - count one packet for @cause
+ * @p: the device
+ * @cause: what happened to the packet
+ *
+ * Context: transmit or receive path, bottom halves disabled.
+ */
+static inline void ipsecif_count(struct ipsecif *p, enum ipsecif_stat cause)
+{
+	struct ipsecif_stats *st = this_cpu_ptr(p->stats);
+
+	u64_stats_update_begin(&st->syncp);
+	u64_stats_inc(&st->cnt[cause]);
+	u64_stats_update_end(&st->syncp);
+}
+
 /* xfrm.c */
 netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev);
 int ipsecif_xfrm_init(void);
+struct net_device *ipsecif_xfrmi_find(struct net *net, u32 if_id);
+void ipsecif_xfrmi_warn(struct net_device *dev);
 void ipsecif_xfrm_exit(void);
 void ipsecif_claim_if_cb(void);
 int ipsecif_bundle_init(struct ipsecif *p);

@@ -46,8 +46,12 @@ static int ipsecif_netdev_event(struct notifier_block *nb,
 {
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
 
-	if (event == NETDEV_UNREGISTER && !netif_is_ipsecif(dev))
+	if (netif_is_ipsecif(dev))
+		return NOTIFY_DONE;
+	if (event == NETDEV_UNREGISTER)
 		ipsecif_detach_from(dev);
+	else if (event == NETDEV_REGISTER || event == NETDEV_CHANGE)
+		ipsecif_xfrmi_warn(dev);
 	return NOTIFY_DONE;
 }
 

@@ -66,12 +66,17 @@ static int ipsecif_rcv_cb(struct sk_buff *skb, int err)
 	if (!x->if_id)
 		return 1;
 	p = ipsecif_find(xs_net(x), x->if_id);
-	if (!p || !(p->dev->flags & IFF_UP))
+	if (!p)
 		return 1;
+	if (!(p->dev->flags & IFF_UP)) {
+		ipsecif_count(p, IPSECIF_RX_DEVICE_DOWN);
+		return 1;
+	}
 
 	dev = p->dev;
 	skb->dev = dev;
 	if (err) {
+		ipsecif_count(p, IPSECIF_RX_XFRM_ERRORS);
 		DEV_STATS_INC(dev, rx_errors);
 		DEV_STATS_INC(dev, rx_dropped);
 		return 0;
@@ -84,6 +89,7 @@ static int ipsecif_rcv_cb(struct sk_buff *skb, int err)
 	xnet = !net_eq(p->net, dev_net(dev));
 	if (xnet && !xfrm_policy_check(NULL, XFRM_POLICY_IN, skb,
 				       ipsecif_skb_family(skb))) {
+		ipsecif_count(p, IPSECIF_RX_POLICY_REJECTED);
 		DEV_STATS_INC(dev, rx_dropped);
 		return -EPERM;
 	}
@@ -295,6 +301,64 @@ static bool netif_is_xfrmi(const struct net_device *dev)
 {
 	return dev->rtnl_link_ops &&
 	       !strcmp(dev->rtnl_link_ops->kind, "xfrm");
+}
+
+/**
+ * ipsecif_xfrmi_find() - an xfrm device bound to @if_id in @net
+ * @net: the namespace of the SAs and policies
+ * @if_id: the if_id
+ *
+ * Our receive callback runs before xfrm_interface's, so an ipsec device
+ * would take the decrypted traffic of an xfrm device with the same if_id.
+ * Only devices still in @net are seen (an xfrm device moved elsewhere
+ * keeps its if_id in @net, but walking every namespace is not worth it).
+ *
+ * Context: RTNL held.
+ * Return: the device, or NULL.
+ */
+struct net_device *ipsecif_xfrmi_find(struct net *net, u32 if_id)
+{
+	struct net_device *dev;
+
+	ASSERT_RTNL();
+	for_each_netdev(net, dev) {
+		const struct xfrm_if *xi;
+
+		if (!netif_is_xfrmi(dev))
+			continue;
+		xi = netdev_priv(dev);
+		if (net_eq(xi->net, net) && !xi->p.collect_md &&
+		    xi->p.if_id == if_id)
+			return dev;
+	}
+	return NULL;
+}
+
+/**
+ * ipsecif_xfrmi_warn() - log an xfrm device that takes an ipsec device's if_id
+ * @dev: a device just registered or changed
+ *
+ * Creating an ipsec device with an xfrm device's if_id is refused; the
+ * other order cannot be, so say which device gets the traffic.
+ *
+ * Context: RTNL held (netdev notifier).
+ */
+void ipsecif_xfrmi_warn(struct net_device *dev)
+{
+	const struct xfrm_if *xi;
+	struct ipsecif_net *in;
+	struct ipsecif *p;
+
+	if (!netif_is_xfrmi(dev))
+		return;
+	xi = netdev_priv(dev);
+	in = ipsecif_pernet(xi->net);
+	if (xi->p.collect_md || !in || !in->ready)
+		return;
+	p = ipsecif_find(xi->net, xi->p.if_id);
+	if (p)
+		netdev_warn(dev, "if_id %u is also %s's, which receives the traffic its SAs decrypt\n",
+			    xi->p.if_id, p->dev->name);
 }
 
 static bool ipsecif_if_decode(struct sk_buff *skb, unsigned short family,
@@ -741,7 +805,7 @@ static int ipsecif_xmit_link(struct ipsecif *p, struct net_device *dev,
 	fl.flowi_mark = skb->mark;
 	dst = ipsecif_link_route(p, skb, &fl, link);
 	if (!dst || dst->dev == dev) {
-		DEV_STATS_INC(dev, tx_carrier_errors);
+		ipsecif_count(p, IPSECIF_TX_NO_ROUTE);
 		dst_release(dst);
 		return -ENETUNREACH;
 	}
@@ -752,11 +816,14 @@ static int ipsecif_xmit_link(struct ipsecif *p, struct net_device *dev,
 	return 0;
 }
 
-/* Drop a packet that no SA of ours protects: it is never sent in clear. */
-static void ipsecif_tx_unprotected(struct net_device *dev, struct sk_buff *skb,
-				   struct dst_entry *dst)
+/*
+ * No SA of ours can protect the packet: tell the sender (as a router
+ * with no route would) and let the caller drop it. Never sent in clear.
+ */
+static void ipsecif_unreachable(struct ipsecif *p, struct sk_buff *skb,
+				struct dst_entry *dst, enum ipsecif_stat cause)
 {
-	DEV_STATS_INC(dev, tx_carrier_errors);
+	ipsecif_count(p, cause);
 	dst_link_failure(skb);
 	if (!IS_ERR_OR_NULL(dst))
 		dst_release(dst);
@@ -774,20 +841,21 @@ static struct dst_entry *ipsecif_bundle(struct ipsecif *p,
 	int link = fl->flowi_oif;
 	struct dst_entry *dst;
 
+	ipsecif_count(p, IPSECIF_TX_BUNDLE_LOOKUPS);
 	dst = ipsecif_underlay(p, skb, fl, link);
 	if (IS_ERR(dst)) {
-		ipsecif_tx_unprotected(dev, skb, NULL);
+		ipsecif_unreachable(p, skb, NULL, IPSECIF_TX_NO_ROUTE);
 		return NULL;
 	}
 	dst = xfrm_lookup_with_ifid(p->net, dst, fl, NULL, 0, if_id);
 	if (IS_ERR(dst) || !dst->xfrm || dst->xfrm->if_id != if_id) {
-		ipsecif_tx_unprotected(dev, skb, dst);
+		ipsecif_unreachable(p, skb, dst, IPSECIF_TX_NO_SA);
 		return NULL;
 	}
 	/* Attached, tunnel-mode output comes back: see ipsecif_own_esp(). */
 	if (dst->dev == dev &&
 	    !(link && dst->xfrm->props.mode == XFRM_MODE_TUNNEL)) {
-		DEV_STATS_INC(dev, collisions);
+		ipsecif_count(p, IPSECIF_TX_LOOPED);
 		net_warn_ratelimited("%s: SA route leads back into the device; attach it to a physical device\n",
 				     dev->name);
 		dst_release(dst);
@@ -863,18 +931,20 @@ netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
 	int err;
 
 	if (!ipsecif_tx_sane(skb))
-		goto drop;
+		goto malformed;
 	/* Before ipsecif_flow(), which clears the IP control block. */
 	if (link && ipsecif_own_esp(p, dev, skb, if_id)) {
 		if (ipsecif_xmit_link(p, dev, skb, link))
 			goto drop;
+		ipsecif_count(p, IPSECIF_TX_OWN_ESP);
 		return NETDEV_TX_OK;	/* counted when it was encrypted */
 	}
 	if (ipsecif_flow(dev, skb, &fl))
-		goto drop;
+		goto malformed;
 	if (link && ipsecif_sk_bypass(p, dev, skb, &fl)) {
 		if (ipsecif_xmit_link(p, dev, skb, link))
 			goto drop;
+		ipsecif_count(p, IPSECIF_TX_IKE_BYPASS);
 		dev_sw_netstats_tx_add(dev, 1, len);
 		return NETDEV_TX_OK;
 	}
@@ -887,6 +957,7 @@ netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
 		ipsecif_bundle_set(p, &fl, if_id, dst);
 	}
 	if (ipsecif_too_big(skb, dst)) {
+		ipsecif_count(p, IPSECIF_TX_TOO_BIG);
 		dst_release(dst);
 		goto drop;
 	}
@@ -898,11 +969,14 @@ netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
 	if (net_xmit_eval(err) == 0) {
 		dev_sw_netstats_tx_add(dev, 1, len);
 	} else {
+		ipsecif_count(p, IPSECIF_TX_OUTPUT_ERRORS);
 		DEV_STATS_INC(dev, tx_errors);
-		DEV_STATS_INC(dev, tx_aborted_errors);
+		DEV_STATS_INC(dev, tx_dropped);
 	}
 	return NETDEV_TX_OK;
 
+malformed:
+	ipsecif_count(p, IPSECIF_TX_MALFORMED);
 drop:
 	DEV_STATS_INC(dev, tx_errors);
 	DEV_STATS_INC(dev, tx_dropped);

@@ -70,7 +70,7 @@ PIN
 host_tools() {
 	need_pkgs build-essential make gcc kmod iproute2 qemu-system-x86 qemu-utils \
 		debootstrap libmnl-dev pkg-config sparse tcpdump nftables iptables jq socat \
-		busybox-static procps iputils-ping python3 dkms udev util-linux man-db \
+		busybox-static procps iputils-ping python3 dkms udev util-linux man-db ethtool \
 		$IKE_PKGS
 	if ! command -v vng >/dev/null; then
 		trixie_source
@@ -111,7 +111,7 @@ kernel_debug() {
 
 SID_PKGS="gcc make kmod iproute2 libc6-dev libmnl-dev pkg-config
 	linux-headers-amd64 linux-image-amd64 udev xz-utils tcpdump nftables
-	iptables jq procps iputils-ping busybox socat python3 man-db $IKE_PKGS"
+	iptables jq procps iputils-ping busybox socat python3 man-db ethtool $IKE_PKGS"
 
 sid_root() {
 	local missing=() p

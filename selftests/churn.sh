@@ -140,12 +140,15 @@ a_sas() { tunnel "$A" $UNDER4_A $UNDER4_B $SPI_AB $SPI_BA $KEY_AB $KEY_BA 1; }
 b_sas() { tunnel "$B" $UNDER4_B $UNDER4_A $SPI_BA $SPI_AB $KEY_BA $KEY_AB 1; }
 a_up() { a_dev && a_sas; }
 b_up() { b_dev && b_sas; }
-check "A: ipsec1 attached to veth0 with SAs and policies (if_id 1)" a_up
-check "B: the same, mirrored" b_up
-check "IPv4 from A through the tunnel" ping_ok "$A" 10.2.0.1
-check "IPv6 from A through the tunnel" ping_ok "$A" fd20::1
-check "IPv4 forwarded from L through A's ipsec1" ping_ok "$L" 10.2.0.1
-check "IPv6 forwarded from L through A's ipsec1" ping_ok "$L" fd20::1
+tunnel_works() {	# tunnel_works PREFIX: both ends up, pings local and forwarded
+	check "$1A: ipsec1 attached to veth0 with SAs and policies (if_id 1)" a_up
+	check "$1B: the same, mirrored" b_up
+	check "$1IPv4 from A through the tunnel" ping_ok "$A" 10.2.0.1
+	check "$1IPv6 from A through the tunnel" ping_ok "$A" fd20::1
+	check "$1IPv4 forwarded from L through A's ipsec1" ping_ok "$L" 10.2.0.1
+	check "$1IPv6 forwarded from L through A's ipsec1" ping_ok "$L" fd20::1
+}
+tunnel_works ""
 
 # --- background: capture on B's veth, four pingers (restarted when they fail)
 ip netns exec "$B" timeout $((TRAFFIC_SECS + 30)) tcpdump --immediate-mode -U -n \
@@ -317,12 +320,7 @@ check "the module loads again" load_module
 ipa xfrm policy flush; ipa xfrm state flush
 ipb xfrm policy flush; ipb xfrm state flush
 SPI_AB=0x300 SPI_BA=0x400
-check "a fresh tunnel: A" a_up
-check "... B" b_up
-check "fresh tunnel: IPv4 from A" ping_ok "$A" 10.2.0.1
-check "fresh tunnel: IPv6 from A" ping_ok "$A" fd20::1
-check "fresh tunnel: IPv4 forwarded from L" ping_ok "$L" 10.2.0.1
-check "fresh tunnel: IPv6 forwarded from L" ping_ok "$L" fd20::1
+tunnel_works "fresh tunnel: "
 check "fresh tunnel: the background traffic flows again" flows
 
 # --- the wire: ESP, and not one inner packet in clear ---------------------------

@@ -80,6 +80,21 @@ check "ipsec1 created" mk_ipsec
 check "ipsec1 passes traffic" ipsec_ok
 check "xfrm5 still passes traffic" xfrm_ok
 
+info "one if_id, one device"
+err_is "ipsec5 (if_id 5, xfrm5's) is refused, naming the xfrm device" "xfrm device" \
+	ip -n "$A" link add ipsec5 type ipsec
+check_fail "... and not created" ip -n "$A" link show ipsec5
+err_is "ipsec1 changed to if_id 5 is refused" "xfrm device" \
+	ip -n "$A" link set ipsec1 type ipsec if_id 5
+check "... ipsec1 still passes traffic (if_id 1)" ipsec_ok
+check "... and xfrm5 too" xfrm_ok
+# The other order cannot be refused by ipsecif: it says so in the log.
+check "an xfrm device with ipsec1's if_id can be created" \
+	ip -n "$A" link add xfrm1 type xfrm dev veth0 if_id 1
+check "... and the kernel log says which device takes its traffic" \
+	sh -c "dmesg | grep -q \"xfrm1: if_id 1 is also ipsec1's\""
+ip -n "$A" link del xfrm1
+
 info "unloading ipsecif while xfrm_interface stays"
 ip -n "$A" link del ipsec1
 check "unload ipsecif" unload_module

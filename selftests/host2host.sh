@@ -24,18 +24,18 @@ for mode in transport tunnel; do
 	check_ge "$mode: ESP over IPv6 on the wire" 4 "$(capture_count "$B" veth0 'ip6 proto 50')"
 	# Exact on purpose: attached, nothing (background packets included)
 	# can loop, so any count is a bug.
-	check_eq "$mode: no routing loop counted" 0 "$(stat "$A" ipsec1 collisions)"
+	check_eq "$mode: no routing loop counted" 0 "$(counter "$A" ipsec1 tx_looped_route)"
 
 	# Detached, the SA's route leads back into the device: a loop, dropped.
 	check "$mode: detach ipsec1 (link 0)" ip netns exec "$A" python3 "$SELFTESTS/ipsecnl.py" set ipsec1 link 0
 	capture_start "$B" veth0
 	check_fail "$mode: detached, ping to the peer fails" ping_ok "$A" $UNDER4_B
-	loops=$(stat "$A" ipsec1 collisions)
+	loops=$(counter "$A" ipsec1 tx_looped_route)
 	# A control, so that "nothing" cannot come from a capture that saw
 	# nothing: B's own echo to A leaves B as ESP (A's reply is dropped).
 	ip netns exec "$B" ping -q -c 1 -W 1 $UNDER4_A >/dev/null 2>&1
 	capture_stop
-	check_ge "$mode: ... counted as a loop (collisions)" 1 "$loops"
+	check_ge "$mode: ... counted as a loop (tx_looped_route)" 1 "$loops"
 	check_eq "$mode: ... and nothing left in clear" 0 \
 		"$(capture_count "$B" veth0 'icmp and icmp[0]==8')"
 	check_ge "$mode: ... the capture saw B's control echo as ESP" 1 \

@@ -146,9 +146,18 @@ unload_module() {
 	! grep -q '^ipsecif ' /proc/modules
 }
 
-# Device statistics, e.g. stat NS DEV tx_carrier_errors
+# Device statistics, e.g. stat NS DEV tx_dropped
 stat() {
 	ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"
+}
+
+# The per-cause counters of an ipsec device, as `ethtool -S` shows them:
+# counters NS DEV prints "name value" lines; counter NS DEV NAME one value.
+counters() {
+	ip netns exec "$1" ethtool -S "$2" | awk 'NR > 1 { sub(":$", "", $1); print $1, $2 }'
+}
+counter() {
+	counters "$1" "$2" | awk -v k="$3" '$1 == k { print $2; f = 1 } END { if (!f) print "none" }'
 }
 
 # Two hosts on one wire: A 10.0.0.1 fd00::1, B 10.0.0.2 fd00::2.

@@ -73,7 +73,7 @@ lone_dev() {	# lone_dev N: ipsecN in A, attached, 172.16.N.1/24, up
 }
 lone_dev 3
 check_fail "no policy for the if_id: ping fails" ping_ok "$A" 172.16.3.2
-check_ge "... counted as tx_carrier_errors" 2 "$(stat "$A" ipsec3 tx_carrier_errors)"
+check_ge "... counted as tx_no_sa" 2 "$(counter "$A" ipsec3 tx_no_sa)"
 check_ge "... and tx_dropped" 2 "$(stat "$A" ipsec3 tx_dropped)"
 # Exact, and no background packet can disturb it: without a policy for
 # its if_id nothing ipsec3 is given (its own MLD included) can be sent.
@@ -81,7 +81,7 @@ check_eq "... nothing counted as sent" 0 "$(stat "$A" ipsec3 tx_packets)"
 lone_dev 4
 pol "$A" out 0.0.0.0/0 0.0.0.0/0 $UNDER4_A $UNDER4_B 0x400 4
 check_fail "policy without SA: ping fails" ping_ok "$A" 172.16.4.2
-check_ge "... counted as tx_carrier_errors" 2 "$(stat "$A" ipsec4 tx_carrier_errors)"
+check_ge "... counted as tx_no_sa" 2 "$(counter "$A" ipsec4 tx_no_sa)"
 ip -n "$A" xfrm state flush
 check_fail "SAs flushed while up: ping fails" ping_ok "$A" 172.16.1.2
 

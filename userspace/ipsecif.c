@@ -241,9 +241,7 @@ static void print_stats(const struct link *l)
 	out_u64("tx_packets", "  tx: %llu packets", s->tx_packets);
 	out_u64("tx_bytes", ", %llu bytes", s->tx_bytes);
 	out_u64("tx_errors", ", %llu errors", s->tx_errors);
-	out_u64("tx_dropped", ", %llu dropped", s->tx_dropped);
-	out_u64("tx_carrier_errors", ", %llu without SA\n",
-		s->tx_carrier_errors);
+	out_u64("tx_dropped", ", %llu dropped\n", s->tx_dropped);
 	out_obj_close();
 }
 
@@ -276,6 +274,7 @@ static void print_link(const struct link *l, const struct msgs *sas,
 {
 	const char *oper = l->operstate < MNL_ARRAY_SIZE(operstates) ?
 			   operstates[l->operstate] : "UNKNOWN";
+	struct counters c;
 
 	out_obj_open(NULL);
 	out_str("ifname", "interface: %s\n", l->name);
@@ -287,6 +286,10 @@ static void print_link(const struct link *l, const struct msgs *sas,
 	out_u64("mtu", "  mtu: %llu\n", l->mtu);
 	if (l->has_stats)
 		print_stats(l);
+	if (counters_get(l->name, &c) == 0) {
+		print_counters(&c);
+		counters_free(&c);
+	}
 	print_sas(sas, l->if_id);
 	print_policies(pols, l->if_id);
 	out_obj_close();

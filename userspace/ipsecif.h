@@ -35,6 +35,18 @@ struct link {
 
 void link_parse(const struct nlmsghdr *nlh, struct link *l);
 
+/* counters.c: the device's per-cause counters (ethtool -S). */
+struct counters {
+	size_t n;
+	char *names;		/* n names of ETH_GSTRING_LEN bytes */
+	uint64_t *values;
+};
+
+int counters_get(const char *ifname, struct counters *c);
+const char *counters_name(const struct counters *c, size_t i);
+void counters_free(struct counters *c);
+void print_counters(const struct counters *c);
+
 /* xfrm.c: print the SAs and policies bound to an if_id. */
 void print_sas(const struct msgs *sas, uint32_t if_id);
 void print_policies(const struct msgs *pols, uint32_t if_id);
