@@ -74,11 +74,18 @@ static int ipsecif_rcv_cb(struct sk_buff *skb, int err)
 	}
 
 	dev = p->dev;
-	skb->dev = dev;
+	xnet = !net_eq(p->net, dev_net(dev));
 	if (err) {
-		ipsecif_count(p, IPSECIF_RX_XFRM_ERRORS);
-		DEV_STATS_INC(dev, rx_errors);
-		DEV_STATS_INC(dev, rx_dropped);
+		/*
+		 * After our own policy refusal below, xfrm_input() calls us
+		 * again on its drop path, the skb already ours: counted there.
+		 */
+		if (!(xnet && skb->dev == dev)) {
+			ipsecif_count(p, IPSECIF_RX_XFRM_ERRORS);
+			DEV_STATS_INC(dev, rx_errors);
+			DEV_STATS_INC(dev, rx_dropped);
+		}
+		skb->dev = dev;
 		return 0;
 	}
 
@@ -86,7 +93,7 @@ static int ipsecif_rcv_cb(struct sk_buff *skb, int err)
 	 * A device moved to another namespace: the inbound policy lives in
 	 * the namespace of the SA, so check it here, before crossing.
 	 */
-	xnet = !net_eq(p->net, dev_net(dev));
+	skb->dev = dev;
 	if (xnet && !xfrm_policy_check(NULL, XFRM_POLICY_IN, skb,
 				       ipsecif_skb_family(skb))) {
 		ipsecif_count(p, IPSECIF_RX_POLICY_REJECTED);

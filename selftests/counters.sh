@@ -74,7 +74,18 @@ subnet() {
 }
 
 # --- 1: host-to-host, tunnel mode: our own ESP and the IKE bypass ---------
-check "h2h: host-to-host tunnel on ipsec1" both_ends tunnel
+# h2h4 NS LOCAL REMOTE SPI_OUT SPI_IN KEY_OUT KEY_IN: IPv4 host-to-host in
+# tunnel mode on ipsec1 (if_id 1), attached, the peer routed into it.
+h2h4() {
+	ip -n "$1" link add ipsec1 link veth0 type ipsec &&
+	ip -n "$1" link set ipsec1 up &&
+	sa "$1" "$2" "$3" "$4" "$6" 1 && sa "$1" "$3" "$2" "$5" "$7" 1 &&
+	pol "$1" out "$2/32" "$3/32" "$2" "$3" "$4" 1 &&
+	pol "$1" in "$3/32" "$2/32" "$3" "$2" "$5" 1 &&
+	ip -n "$1" route replace "$3/32" dev ipsec1 src "$2"
+}
+check "h2h: A's end on ipsec1" h2h4 "$A" $UNDER4_A $UNDER4_B 0x100 0x101 $KEY_AB $KEY_BA
+check "h2h: B's end" h2h4 "$B" $UNDER4_B $UNDER4_A 0x101 0x100 $KEY_BA $KEY_AB
 rises "$A" ipsec1 tx_own_esp 2 tx_bundle_lookups pings "$A" $UNDER4_B
 check "h2h: ... the pings were answered" pings "$A" $UNDER4_B 1
 rises "$A" ipsec1 tx_ike_bypass 3 "" \
@@ -89,7 +100,7 @@ done
 check "subnet tunnel on ipsec2" subnet 2
 rises "$A" ipsec2 tx_bundle_lookups 1 "" pings "$A" 172.16.2.2
 check "... the pings were answered" pings "$A" 172.16.2.2 1
-check_ge "... fewer bundle lookups than packets" 3 \
+check_ge "... fewer bundle lookups than packets" 1 \
 	$(($(stat "$A" ipsec2 tx_packets) - $(counter "$A" ipsec2 tx_bundle_lookups)))
 rises "$A" ipsec2 tx_too_big 1 tx_bundle_lookups \
 	ip netns exec "$A" ping -q -c 1 -M do -s 1460 -W 1 172.16.2.2
