@@ -126,6 +126,7 @@ static void ipsecif_setup(struct net_device *dev)
 {
 	dev->netdev_ops = &ipsecif_netdev_ops;
 	dev->ethtool_ops = &ipsecif_ethtool_ops;
+	spin_lock_init(&((struct ipsecif *)netdev_priv(dev))->link_lock);
 	dev->type = ARPHRD_NONE;
 	dev->flags = IFF_NOARP;
 	dev->hard_header_len = 0;
@@ -151,33 +152,73 @@ static const struct nla_policy ipsecif_policy[IFLA_IPSEC_MAX + 1] = {
 	[IFLA_IPSEC_UNSPEC]	= { .strict_start_type = IFLA_IPSEC_LINK },
 	[IFLA_IPSEC_LINK]	= { .type = NLA_U32 },
 	[IFLA_IPSEC_IF_ID]	= NLA_POLICY_MIN(NLA_U32, 1),
+	[IFLA_IPSEC_LINK_NAME]	= { .type = NLA_NUL_STRING,
+				    .len = IFNAMSIZ - 1 },
 };
 
 /* Parameters as requested, checked before anything changes. */
 struct ipsecif_parms {
 	u32 if_id;
 	int link;
+	char link_name[IFNAMSIZ];
 };
 
-static int ipsecif_check_link(struct net *net, struct net_device *self,
-			      int link, const struct nlattr *attr,
+static int ipsecif_check_phys(struct net_device *self,
+			      struct net_device *phys,
+			      const struct nlattr *attr,
 			      struct netlink_ext_ack *extack)
 {
-	struct net_device *phys;
-
-	if (!link)
-		return 0;
-	phys = __dev_get_by_index(net, link);
-	if (!phys) {
-		NL_SET_ERR_MSG_ATTR(extack, attr, "link device not found");
-		return -ENODEV;
-	}
 	if (phys == self || netif_is_ipsecif(phys)) {
 		NL_SET_ERR_MSG_ATTR(extack, attr,
 				    "link must be a physical device, not an ipsec device");
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* The link by index: it must exist. */
+static int ipsecif_parse_link(struct net *net, struct net_device *self,
+			      const struct nlattr *attr,
+			      struct ipsecif_parms *parms,
+			      struct netlink_ext_ack *extack)
+{
+	struct net_device *phys;
+
+	parms->link = nla_get_u32(attr);
+	parms->link_name[0] = '\0';
+	if (!parms->link)
+		return 0;
+	phys = __dev_get_by_index(net, parms->link);
+	if (!phys) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "link device not found");
+		return -ENODEV;
+	}
+	strscpy(parms->link_name, phys->name, sizeof(parms->link_name));
+	return ipsecif_check_phys(self, phys, attr, extack);
+}
+
+/* The link by name: absent for now is fine, the device waits for it. */
+static int ipsecif_parse_link_name(struct net *net, struct net_device *self,
+				   const struct nlattr *attr,
+				   struct ipsecif_parms *parms,
+				   struct netlink_ext_ack *extack)
+{
+	struct net_device *phys;
+
+	nla_strscpy(parms->link_name, attr, sizeof(parms->link_name));
+	parms->link = 0;
+	if (!parms->link_name[0])
+		return 0;
+	if (!dev_valid_name(parms->link_name) ||
+	    strchr(parms->link_name, '%')) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "invalid link device name");
+		return -EINVAL;
+	}
+	phys = __dev_get_by_name(net, parms->link_name);
+	if (!phys)
+		return 0;
+	parms->link = phys->ifindex;
+	return ipsecif_check_phys(self, phys, attr, extack);
 }
 
 static int ipsecif_check_if_id(struct net *net, struct ipsecif *self, u32 if_id,
@@ -214,24 +255,33 @@ static int ipsecif_parse(struct ipsecif *p, struct nlattr *tb[],
 			 struct nlattr *data[], struct ipsecif_parms *parms,
 			 struct netlink_ext_ack *extack)
 {
-	struct nlattr *link_attr = NULL, *id_attr = NULL;
-	int err;
+	struct nlattr *link_attr = NULL, *name_attr = NULL, *id_attr = NULL;
+	int err = 0;
 
 	if (tb && tb[IFLA_LINK])
 		link_attr = tb[IFLA_LINK];
 	if (data && data[IFLA_IPSEC_LINK])
 		link_attr = data[IFLA_IPSEC_LINK];
-	if (data)
+	if (data) {
+		name_attr = data[IFLA_IPSEC_LINK_NAME];
 		id_attr = data[IFLA_IPSEC_IF_ID];
+	}
+	if (link_attr && name_attr) {
+		NL_SET_ERR_MSG_ATTR(extack, name_attr,
+				    "give the link by index or by name, not both");
+		return -EINVAL;
+	}
 
 	if (link_attr)
-		parms->link = nla_get_u32(link_attr);
-	if (id_attr)
-		parms->if_id = nla_get_u32(id_attr);
-
-	err = ipsecif_check_link(p->net, p->dev, parms->link, link_attr, extack);
+		err = ipsecif_parse_link(p->net, p->dev, link_attr, parms,
+					 extack);
+	else if (name_attr)
+		err = ipsecif_parse_link_name(p->net, p->dev, name_attr, parms,
+					      extack);
 	if (err)
 		return err;
+	if (id_attr)
+		parms->if_id = nla_get_u32(id_attr);
 	return ipsecif_check_if_id(p->net, p, parms->if_id, id_attr, extack);
 }
 
@@ -264,6 +314,7 @@ static int IPSECIF_NEWLINK_DECL(ipsecif_newlink)
 
 	p->if_id = parms.if_id;
 	p->link = parms.link;
+	strscpy(p->link_name, parms.link_name, sizeof(p->link_name));
 	return register_netdevice(dev);
 }
 
@@ -316,6 +367,7 @@ static int ipsecif_changelink(struct net_device *dev, struct nlattr *tb[],
 	u32 old_id = p->if_id;
 	int err;
 
+	strscpy(parms.link_name, p->link_name, sizeof(parms.link_name));
 	/*
 	 * if_id and link select SAs and devices of the namespace the device
 	 * was created in: whoever changes them must administer that one,
@@ -352,25 +404,26 @@ static int ipsecif_changelink(struct net_device *dev, struct nlattr *tb[],
 			return err;
 		}
 	}
-	if (parms.link != p->link) {
-		WRITE_ONCE(p->link, parms.link);
-		netdev_state_change(dev);
-	}
+	ipsecif_set_link(p, parms.link, parms.link_name);
 	return 0;
 }
 
 static size_t ipsecif_get_size(const struct net_device *dev)
 {
 	return nla_total_size(sizeof(u32)) +	/* IFLA_IPSEC_LINK */
-	       nla_total_size(sizeof(u32));	/* IFLA_IPSEC_IF_ID */
+	       nla_total_size(sizeof(u32)) +	/* IFLA_IPSEC_IF_ID */
+	       nla_total_size(IFNAMSIZ);	/* IFLA_IPSEC_LINK_NAME */
 }
 
 static int ipsecif_fill_info(struct sk_buff *skb, const struct net_device *dev)
 {
-	const struct ipsecif *p = netdev_priv(dev);
+	struct ipsecif *p = netdev_priv(dev);
+	char name[IFNAMSIZ];
 
+	ipsecif_get_link_name(p, name);
 	if (nla_put_u32(skb, IFLA_IPSEC_LINK, READ_ONCE(p->link)) ||
-	    nla_put_u32(skb, IFLA_IPSEC_IF_ID, READ_ONCE(p->if_id)))
+	    nla_put_u32(skb, IFLA_IPSEC_IF_ID, READ_ONCE(p->if_id)) ||
+	    (name[0] && nla_put_string(skb, IFLA_IPSEC_LINK_NAME, name)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -423,30 +476,6 @@ void ipsecif_net_kill(struct net *net, struct list_head *kill)
 
 	list_for_each_entry(p, &ipsecif_pernet(net)->devs, list)
 		unregister_netdevice_queue(p->dev, kill);
-}
-
-/* @phys is being unregistered: devices attached to it become detached. */
-void ipsecif_detach_from(struct net_device *phys)
-{
-	struct ipsecif_net *in;
-	struct ipsecif *p;
-
-	ASSERT_RTNL();
-	/*
-	 * A namespace whose creation failed before our init ran still has
-	 * its first devices unregistered: it has no state of ours.
-	 */
-	in = ipsecif_pernet(dev_net(phys));
-	if (!in || !in->ready)
-		return;
-	list_for_each_entry(p, &in->devs, list) {
-		if (p->link != phys->ifindex)
-			continue;
-		netdev_info(p->dev, "detached from %s, which is going away\n",
-			    phys->name);
-		WRITE_ONCE(p->link, 0);
-		netdev_state_change(p->dev);
-	}
 }
 
 static int ipsecif_create_one(unsigned int n)

@@ -51,9 +51,14 @@ struct ipsecif {
 	struct net *net;
 	u32 if_id;			/* key: change only while unhashed */
 	int link;			/* ifindex in @net, 0 when detached */
+	/* The link's name, kept while it is absent (link.c); RTNL and lock. */
+	char link_name[IFNAMSIZ];
+	spinlock_t link_lock;		/* for readers without RTNL */
 	struct ipsecif_bundle __percpu *bundle;	/* see xfrm.c */
 	struct ipsecif_stats __percpu *stats;
 };
+
+#define IPSECIF_MAX_DEVICES_AT_LOAD	256
 
 /* Per-namespace state, for devices created in that namespace. */
 struct ipsecif_net {
@@ -81,9 +86,14 @@ struct ipsecif *ipsecif_find(struct net *net, u32 if_id);
 int ipsecif_net_init(struct ipsecif_net *in);
 void ipsecif_net_kill(struct net *net, struct list_head *kill);
 void ipsecif_net_destroy(struct ipsecif_net *in);
-void ipsecif_detach_from(struct net_device *phys);
 int ipsecif_create_at_load(unsigned int count);
 u32 ipsecif_default_if_id(const char *name);
+
+/* link.c */
+void ipsecif_set_link(struct ipsecif *p, int link, const char *name);
+void ipsecif_get_link_name(struct ipsecif *p, char *name);
+void ipsecif_link_event(struct net_device *phys, unsigned long event);
+int ipsecif_links_at_load(const char *spec, unsigned int count, bool apply);
 
 /* stats.c */
 extern const struct ethtool_ops ipsecif_ethtool_ops;

@@ -14,12 +14,15 @@
 #include "ipsecif.h"
 #include "compat.h"
 
-#define IPSECIF_MAX_DEVICES_AT_LOAD	256
-
 static unsigned int devices;
 module_param(devices, uint, 0444);
 MODULE_PARM_DESC(devices,
 		 "create ipsec0..ipsec{N-1} in the initial namespace at load (default 0, at most 256)");
+
+static char *links;
+module_param(links, charp, 0444);
+MODULE_PARM_DESC(links,
+		 "attach devices created at load to physical devices by name, which may appear later: ipsec0:eth0,ipsec1:ppp0");
 
 unsigned int ipsecif_net_id __read_mostly;
 
@@ -48,10 +51,18 @@ static int ipsecif_netdev_event(struct notifier_block *nb,
 
 	if (netif_is_ipsecif(dev))
 		return NOTIFY_DONE;
-	if (event == NETDEV_UNREGISTER)
-		ipsecif_detach_from(dev);
-	else if (event == NETDEV_REGISTER || event == NETDEV_CHANGE)
+	switch (event) {
+	case NETDEV_REGISTER:
 		ipsecif_xfrmi_warn(dev);
+		fallthrough;
+	case NETDEV_CHANGENAME:
+	case NETDEV_UNREGISTER:
+		ipsecif_link_event(dev, event);
+		break;
+	case NETDEV_CHANGE:
+		ipsecif_xfrmi_warn(dev);
+		break;
+	}
 	return NOTIFY_DONE;
 }
 
@@ -68,6 +79,9 @@ static int __init ipsecif_init(void)
 		       IPSECIF_MAX_DEVICES_AT_LOAD);
 		return -EINVAL;
 	}
+	err = ipsecif_links_at_load(links, devices, false);
+	if (err)
+		return err;
 
 	err = register_pernet_device(&ipsecif_net_ops);
 	if (err)
@@ -82,6 +96,8 @@ static int __init ipsecif_init(void)
 	if (err)
 		goto err_link;
 	err = ipsecif_create_at_load(devices);
+	if (!err)
+		err = ipsecif_links_at_load(links, devices, true);
 	if (err)
 		goto err_devices;
 	return 0;

@@ -62,8 +62,12 @@ fails() {	# fails DESC MESSAGE CMD...
 fails "if_id 0 is refused" "if_id must be" ipn link add bad type ipsec if_id 0
 fails "if_id 2^32 is refused" "if_id must be" ipn link add bad type ipsec if_id 4294967296
 fails "a negative if_id is refused" "if_id must be" ipn link add bad type ipsec if_id -1
-fails "an unknown device is refused" "Cannot find device" \
-	ipn link add bad type ipsec dev nosuch0 if_id 9
+check "a device that does not exist yet is accepted (by name)" \
+	ipn link add wait1 type ipsec dev nosuch0 if_id 9
+check "... and shown as absent" sh -c "ip -n $N -d link show wait1 | grep -q 'dev nosuch0 (absent)'"
+check_eq "... JSON link_state absent" absent \
+	"$(ipn -d -j link show wait1 | jq -r '.[0].linkinfo.info_data.link_state')"
+check "ip link del wait1" ipn link del wait1
 fails "an unknown option is refused with usage" "Usage:" \
 	ipn link add bad type ipsec colour blue
 fails "a missing value is refused" "needs a value" ipn link add bad type ipsec if_id

@@ -7,8 +7,9 @@ tools never send, and prints the kernel's extack message on error.
 
   ipsecnl.py add NAME [link IFINDEX] [if_id N] [iflink IFINDEX] [if_id_u16 N]
                     [if_id_u64 N] [link_u64 N] [link_netnsid N]
-  ipsecnl.py set NAME [link IFINDEX] [if_id N]
+  ipsecnl.py set NAME [link IFINDEX] [if_id N] [link_name DEV]
   ipsecnl.py show NAME        -> "kind K link L if_id I"
+  ipsecnl.py link_name NAME   -> the link's name the kernel keeps, or "-"
 """
 import os
 import socket
@@ -20,7 +21,7 @@ NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE = 1, 4, 0x200, 0x400
 NLMSG_ERROR, NLM_F_CAPPED = 2, 0x100
 IFLA_IFNAME, IFLA_LINK, IFLA_LINKINFO, IFLA_LINK_NETNSID = 3, 5, 18, 37
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
-IFLA_IPSEC_LINK, IFLA_IPSEC_IF_ID = 1, 2
+IFLA_IPSEC_LINK, IFLA_IPSEC_IF_ID, IFLA_IPSEC_LINK_NAME = 1, 2, 3
 NLA_F_NESTED = 0x8000
 SOL_NETLINK, NETLINK_EXT_ACK = 270, 11
 
@@ -78,6 +79,9 @@ def parse_opts(args):
     data, extra = b"", b""
     it = iter(args)
     for key in it:
+        if key == "link_name":
+            data += attr(IFLA_IPSEC_LINK_NAME, next(it).encode() + b"\0")
+            continue
         value = int(next(it), 0)
         if key == "link":
             data += u32(IFLA_IPSEC_LINK, value)
@@ -126,6 +130,15 @@ def main():
                             if key:
                                 out[key] = struct.unpack("I", dv[:4])[0]
             print("kind %(kind)s link %(link)s if_id %(if_id)s" % out)
+    elif cmd == "link_name":
+        for msg in request(RTM_GETLINK, 0, ifname):
+            found = "-"
+            for k, v in attrs(msg[16:]):
+                for ik, iv in attrs(v) if k == IFLA_LINKINFO else ():
+                    for dk, dv in attrs(iv) if ik == IFLA_INFO_DATA else ():
+                        if dk == IFLA_IPSEC_LINK_NAME:
+                            found = dv.rstrip(b"\0").decode()
+            print(found)
     else:
         sys.exit(__doc__)
 

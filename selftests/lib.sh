@@ -164,6 +164,10 @@ counter() {
 UNDER4_A=10.0.0.1 UNDER4_B=10.0.0.2 UNDER6_A=fd00::1 UNDER6_B=fd00::2
 wire() {
 	mkns A B || return 1
+	wire_link
+}
+# wire_link: the veth pair of wire() (again, after it was deleted)
+wire_link() {
 	ip link add veth0 netns "$A" type veth peer name veth0 netns "$B" || return 1
 	ip -n "$A" addr add $UNDER4_A/24 dev veth0
 	ip -n "$B" addr add $UNDER4_B/24 dev veth0

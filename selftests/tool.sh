@@ -71,8 +71,6 @@ fails_with "if_id 0 is refused (exit 2)" 2 "invalid if_id" T add bad1 if_id 0
 fails_with "a non-number if_id is refused" 2 "invalid if_id" T add bad1 if_id x
 fails_with "a duplicate if_id prints the kernel's message" 1 "already used" \
 	T add bad1 if_id 43
-fails_with "an unknown physical device is refused" 1 "no such device" \
-	T add bad1 dev nosuch0
 fails_with "an ipsec device as physical device is refused by the kernel" 1 \
 	"physical device" T add bad1 if_id 77 dev ipsec5
 fails_with "an MTU out of range is refused at add" 1 "MTU" T add bad1 if_id 78 mtu 70000
@@ -93,6 +91,27 @@ check "... veth0 is still there" ip -n "$A" link show veth0
 fails_with "show of a non-ipsec device is refused" 1 "not an ipsec device" \
 	T show veth0
 check_eq "after all refusals the devices are unchanged" "$before" "$(T -j show)"
+
+# A link that does not exist yet is waited for, and the tool says so.
+ok_with_note() {	# ok_with_note DESC WANT CMD...: succeeds, WANT on stderr
+	local desc=$1 want=$2 err
+	shift 2
+	if ! err=$("$@" 2>&1 >/dev/null); then
+		nok "$desc"; echo "#   failed: $err" | head -3
+	elif ! grep -qF -- "$want" <<<"$err"; then
+		nok "$desc"; echo "#   stderr: $err" | head -3
+	else
+		ok "$desc"
+	fi
+}
+ok_with_note "a link that does not exist yet is accepted, with a note" \
+	"nosuch0 does not exist (yet)" T add wait1 if_id 79 dev nosuch0
+check "... shown as absent" sh -c "ip netns exec $A ipsecif show wait1 | grep -q 'link: nosuch0 (absent)'"
+check_eq "... JSON link_state absent" absent "$(T -j show wait1 | jq -r '.[0].link_state')"
+check "... attach by name to it later works the same" T attach wait1 nosuch1
+check "... and detach forgets the name" sh -c "ip netns exec $A ipsecif detach wait1 &&
+	ip netns exec $A ipsecif show wait1 | grep -q 'link: none'"
+check "T del wait1" T del wait1
 
 # --- SAs and policies -------------------------------------------------------
 T del ipsec5

@@ -149,6 +149,10 @@ static void link_parse_info(const struct nlattr *linkinfo, struct link *l)
 	nl_parse_nested(info[IFLA_INFO_DATA], data, IFLA_IPSEC_MAX);
 	l->link = nl_u32(data[IFLA_IPSEC_LINK]);
 	l->if_id = nl_u32(data[IFLA_IPSEC_IF_ID]);
+	if (data[IFLA_IPSEC_LINK_NAME] &&
+	    mnl_attr_validate(data[IFLA_IPSEC_LINK_NAME], MNL_TYPE_NUL_STRING) == 0)
+		snprintf(l->link_name, sizeof(l->link_name), "%s",
+			 mnl_attr_get_str(data[IFLA_IPSEC_LINK_NAME]));
 }
 
 void link_parse(const struct nlmsghdr *nlh, struct link *l)
@@ -250,6 +254,19 @@ static void print_link_dev(const struct link *l)
 	char name[IF_NAMESIZE];
 	bool named;
 
+	/* The kernel names the link in the device's birth namespace. */
+	if (l->link_name[0]) {
+		out_str("link", "  link: %s", l->link_name);
+		if (!l->link)
+			out_text(" (absent)");
+		out_u64("link_index", "", l->link);
+		out_str("link_state", "", l->link ? "present" : "absent");
+		if (l->has_netnsid)
+			out_i64("link_netnsid", " (netnsid %lld)",
+				l->link_netnsid);
+		out_text("\n");
+		return;
+	}
 	if (!l->link) {
 		out_text("  link: none\n");
 		out_str("link", "", NULL);
@@ -362,7 +379,6 @@ out:
 struct change {
 	const char *dev;
 	const char *phys;	/* NULL: keep; "" : detach */
-	uint32_t phys_index;
 	bool set_if_id, set_mtu;
 	uint32_t if_id, mtu;
 };
@@ -423,11 +439,8 @@ static int parse_change(int argc, char **argv, struct change *c)
 			c->set_mtu = true;
 		}
 	}
-	if (c->phys && *c->phys) {
-		c->phys_index = if_nametoindex(c->phys);
-		if (!c->phys_index)
-			return fail("%s: no such device", c->phys);
-	}
+	if (c->phys && *c->phys)
+		return check_name(c->phys);
 	return 0;
 }
 
@@ -444,12 +457,28 @@ static void put_change(struct nlmsghdr *nlh, const struct change *c,
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, IPSECIF_KIND);
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	if (c->phys)
-		mnl_attr_put_u32(nlh, IFLA_IPSEC_LINK, c->phys_index);
+	/* By name: the kernel resolves it in the device's birth namespace. */
+	if (c->phys && *c->phys)
+		mnl_attr_put_strz(nlh, IFLA_IPSEC_LINK_NAME, c->phys);
+	else if (c->phys)
+		mnl_attr_put_u32(nlh, IFLA_IPSEC_LINK, 0);
 	if (c->set_if_id)
 		mnl_attr_put_u32(nlh, IFLA_IPSEC_IF_ID, c->if_id);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
+}
+
+/* A link that does not exist is waited for: say so, a typo shows at once. */
+static void note_absent(struct nl *nl, const struct change *c)
+{
+	struct link l;
+
+	if (!c->phys || !*c->phys || link_get(nl, c->dev, &l))
+		return;
+	if (!l.link && l.link_name[0])
+		fprintf(stderr,
+			"%s: note: %s does not exist (yet): %s attaches to it when it appears\n",
+			prog, l.link_name, c->dev);
 }
 
 static bool module_loaded(void)
@@ -484,6 +513,8 @@ static int cmd_add(int argc, char **argv)
 			   c.dev);
 	else if (err)
 		ret = kernel_error(&nl, c.dev, err);
+	else
+		note_absent(&nl, &c);
 	nl_close(&nl);
 	return ret;
 }
@@ -521,6 +552,8 @@ static int change(struct change *c)
 	err = nl_talk(&nl, nlh, NULL, NULL);
 	if (err)
 		ret = kernel_error(&nl, c->dev, err);
+	else
+		note_absent(&nl, c);
 out:
 	nl_close(&nl);
 	return ret;
@@ -546,9 +579,8 @@ static int cmd_attach(int argc, char **argv)
 		return usage_error("usage: attach DEV PHYS");
 	c.dev = argv[0];
 	c.phys = argv[1];
-	c.phys_index = if_nametoindex(c.phys);
-	if (!c.phys_index)
-		return fail("%s: no such device", c.phys);
+	if (check_name(c.phys))
+		return EXIT_USAGE;
 	return change(&c);
 }
 

@@ -29,6 +29,7 @@ struct link {
 	uint8_t operstate;
 	bool has_netnsid, has_stats;
 	uint32_t link, if_id;
+	char link_name[IF_NAMESIZE];	/* from the kernel, "" if none */
 	int32_t link_netnsid;
 	struct rtnl_link_stats64 stats;
 };

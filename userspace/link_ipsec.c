@@ -62,7 +62,8 @@ static void ipsec_usage(FILE *f)
 	fprintf(f,
 		"Usage: ... ipsec [ dev PHYS_DEV | nodev ] [ if_id IF_ID ]\n"
 		"\n"
-		"Where: PHYS_DEV := physical device the outer packets leave by\n"
+		"Where: PHYS_DEV := physical device the outer packets leave by,\n"
+		"                   by name: it may appear later, and again\n"
 		"       IF_ID    := 1..4294967295, the xfrm if_id of the SAs and\n"
 		"                   policies this device uses (default: N for\n"
 		"                   ipsecN, 16384 for ipsec0)\n");
@@ -102,7 +103,6 @@ static int put_u32(struct nlmsghdr *n, __u16 type, __u32 v)
 static int ipsec_parse_opt(struct link_util *lu, int argc, char **argv,
 			   struct nlmsghdr *n)
 {
-	unsigned int ifindex;
 	__u32 if_id;
 
 	(void)lu;
@@ -111,14 +111,18 @@ static int ipsec_parse_opt(struct link_util *lu, int argc, char **argv,
 			if (argc < 2)
 				goto missing;
 			argc--, argv++;
-			ifindex = if_nametoindex(*argv);
-			if (!ifindex) {
-				fprintf(stderr, "Cannot find device \"%s\"\n",
+			/* The kernel resolves it in the birth namespace. */
+			if (!**argv || strlen(*argv) >= IF_NAMESIZE) {
+				fprintf(stderr, "Error: \"%s\" is not a valid device name\n",
 					*argv);
 				return -1;
 			}
-			if (put_u32(n, IFLA_IPSEC_LINK, ifindex))
+			if (!mnl_attr_put_strz_check(n, IPSEC_REQ_MAX,
+						     IFLA_IPSEC_LINK_NAME,
+						     *argv)) {
+				fprintf(stderr, "ipsec: netlink message too long\n");
 				return -1;
+			}
 		} else if (!strcmp(*argv, "nodev")) {
 			if (put_u32(n, IFLA_IPSEC_LINK, 0))
 				return -1;
@@ -169,7 +173,23 @@ static void ipsec_print_opt(struct link_util *lu, FILE *f, struct rtattr *tb[])
 	(void)f;
 	if (!tb)
 		return;
-	if (tb[IFLA_IPSEC_LINK] && RTA_PAYLOAD(tb[IFLA_IPSEC_LINK]) >= 4) {
+	/* The kernel names the link in the device's birth namespace. */
+	if (tb[IFLA_IPSEC_LINK_NAME] &&
+	    RTA_PAYLOAD(tb[IFLA_IPSEC_LINK_NAME]) > 1 &&
+	    RTA_PAYLOAD(tb[IFLA_IPSEC_LINK_NAME]) <= IF_NAMESIZE &&
+	    ((char *)RTA_DATA(tb[IFLA_IPSEC_LINK_NAME]))
+		[RTA_PAYLOAD(tb[IFLA_IPSEC_LINK_NAME]) - 1] == '\0') {
+		link = tb[IFLA_IPSEC_LINK] &&
+		       RTA_PAYLOAD(tb[IFLA_IPSEC_LINK]) >= 4 ?
+		       rta_u32(tb[IFLA_IPSEC_LINK]) : 0;
+		print_color_string(PRINT_ANY, COLOR_IFNAME, "dev", "dev %s ",
+				   RTA_DATA(tb[IFLA_IPSEC_LINK_NAME]));
+		if (!link)
+			print_color_string(PRINT_FP, COLOR_NONE, NULL, "%s ",
+					   "(absent)");
+		print_color_string(PRINT_JSON, COLOR_NONE, "link_state", NULL,
+				   link ? "present" : "absent");
+	} else if (tb[IFLA_IPSEC_LINK] && RTA_PAYLOAD(tb[IFLA_IPSEC_LINK]) >= 4) {
 		link = rta_u32(tb[IFLA_IPSEC_LINK]);
 		if (!link)
 			print_color_string(PRINT_FP, COLOR_NONE, NULL, "%s ",

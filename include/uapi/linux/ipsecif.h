@@ -13,10 +13,25 @@
 /* ipsec0 cannot use if_id 0 (invalid in xfrm): libreswan maps it to 16384. */
 #define IPSECIF_IPSEC0_IF_ID	16384
 
+/*
+ * The physical device (link) is that of the device's birth namespace, set
+ * by index (IFLA_IPSEC_LINK, or IFLA_LINK at creation) or by name
+ * (IFLA_IPSEC_LINK_NAME), not both in one request. The device keeps the
+ * name: when the link goes away (or is renamed away) the device is
+ * detached (IFLA_IPSEC_LINK 0, IFLA_IPSEC_LINK_NAME still set: "absent"),
+ * and a device of that name appearing in the birth namespace is attached
+ * again by itself (RTM_NEWLINK notification). A name that does not exist
+ * yet is accepted and waited for. Link 0 or name "" detaches for good.
+ * Changing if_id or the link of a device moved to another namespace
+ * needs CAP_NET_ADMIN in its birth namespace.
+ */
 enum {
 	IFLA_IPSEC_UNSPEC,
-	IFLA_IPSEC_LINK,	/* u32: ifindex of the physical device, 0 = none */
-	IFLA_IPSEC_IF_ID,	/* u32: xfrm if_id of SAs and policies, != 0 */
+	IFLA_IPSEC_LINK,	/* u32: ifindex of the link, 0 = none or absent */
+	IFLA_IPSEC_IF_ID,	/* u32: xfrm if_id of SAs and policies, != 0;
+				 * default N for ipsecN, 16384 for ipsec0
+				 */
+	IFLA_IPSEC_LINK_NAME,	/* string: the link's name, kept while absent */
 	__IFLA_IPSEC_MAX,
 };
 

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipsecif: the physical device (link) a device sends through, followed by
+ * name. KLIPS bound ipsecN to an interface name; PPPoE, LTE modems and
+ * USB NICs come back with a new ifindex on every reconnect. A device keeps
+ * its link's name while the link is absent and is attached again when a
+ * device of that name appears in its birth namespace: registered, renamed
+ * to it, or moved into the namespace.
+ */
+
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
+
+#include "ipsecif.h"
+
+/**
+ * ipsecif_set_link() - attach, wait for or detach the link
+ * @p: the device
+ * @link: ifindex of the link in @p->net, 0 when absent or none
+ * @name: the link's name, "" for none
+ *
+ * Announces a change with an RTM_NEWLINK notification.
+ * Context: RTNL held.
+ */
+void ipsecif_set_link(struct ipsecif *p, int link, const char *name)
+{
+	bool changed;
+
+	ASSERT_RTNL();
+	changed = link != p->link || strcmp(name, p->link_name);
+	if (name != p->link_name) {
+		spin_lock_bh(&p->link_lock);
+		strscpy(p->link_name, name, sizeof(p->link_name));
+		spin_unlock_bh(&p->link_lock);
+	}
+	WRITE_ONCE(p->link, link);
+	if (changed)
+		netdev_state_change(p->dev);
+}
+
+/**
+ * ipsecif_get_link_name() - the link's name, "" for none
+ * @p: the device
+ * @name: IFNAMSIZ bytes
+ *
+ * Context: any; for readers that may not hold RTNL (netlink dumps).
+ */
+void ipsecif_get_link_name(struct ipsecif *p, char *name)
+{
+	spin_lock_bh(&p->link_lock);
+	strscpy(name, p->link_name, IFNAMSIZ);
+	spin_unlock_bh(&p->link_lock);
+}
+
+/**
+ * ipsecif_link_event() - follow physical devices of a namespace by name
+ * @phys: a device that is not an ipsec device
+ * @event: NETDEV_REGISTER, NETDEV_CHANGENAME or NETDEV_UNREGISTER
+ *
+ * A device's link that goes away, or is renamed away, leaves it detached
+ * and waiting for the name; a device that takes the name is attached.
+ * Moving @phys between namespaces is an unregister and a register.
+ * Context: RTNL held (netdev notifier).
+ */
+void ipsecif_link_event(struct net_device *phys, unsigned long event)
+{
+	struct ipsecif_net *in;
+	struct ipsecif *p;
+
+	ASSERT_RTNL();
+	/*
+	 * A namespace whose creation failed before our init ran still has
+	 * its first devices unregistered: it has no state of ours.
+	 */
+	in = ipsecif_pernet(dev_net(phys));
+	if (!in || !in->ready)
+		return;
+	list_for_each_entry(p, &in->devs, list) {
+		if (p->link == phys->ifindex) {
+			if (event == NETDEV_UNREGISTER) {
+				netdev_info(p->dev, "%s went away; attaching again when it is back\n",
+					    p->link_name);
+			} else if (event == NETDEV_CHANGENAME &&
+				   strcmp(phys->name, p->link_name)) {
+				netdev_info(p->dev, "%s was renamed %s; waiting for a device named %s\n",
+					    p->link_name, phys->name,
+					    p->link_name);
+			} else {
+				continue;
+			}
+			ipsecif_set_link(p, 0, p->link_name);
+		} else if (!p->link && event != NETDEV_UNREGISTER &&
+			   p->link_name[0] &&
+			   !strcmp(phys->name, p->link_name)) {
+			netdev_info(p->dev, "attached to %s\n", phys->name);
+			ipsecif_set_link(p, phys->ifindex, phys->name);
+		}
+	}
+}
+
+/*
+ * One "ipsecN:LINK" of the links= parameter: N must be created at load
+ * (N < @count), LINK a valid device name. Returns N, or -EINVAL.
+ */
+static int ipsecif_link_spec(char *item, unsigned int count, char **link)
+{
+	char *sep = strchr(item, ':');
+	unsigned int n;
+
+	if (!sep) {
+		pr_err("links=: \"%s\" is not ipsecN:DEVICE\n", item);
+		return -EINVAL;
+	}
+	*sep = '\0';
+	*link = sep + 1;
+	if (!ipsecif_default_if_id(item) || kstrtouint(item + strlen("ipsec"), 10, &n)) {
+		pr_err("links=: \"%s\" is not a device name of the form ipsecN\n",
+		       item);
+		return -EINVAL;
+	}
+	if (n >= count) {
+		pr_err("links=: %s is not created at load (devices=%u)\n",
+		       item, count);
+		return -EINVAL;
+	}
+	if (!dev_valid_name(*link) || strchr(*link, '%')) {
+		pr_err("links=: \"%s\" is not a valid device name\n", *link);
+		return -EINVAL;
+	}
+	return n;
+}
+
+/* Attach ipsecN, created at load, to the device named @link. */
+static void ipsecif_link_at_load(unsigned int n, const char *link)
+{
+	struct net_device *dev, *phys;
+	char name[IFNAMSIZ];
+
+	snprintf(name, sizeof(name), "ipsec%u", n);
+	dev = __dev_get_by_name(&init_net, name);
+	if (!dev || !netif_is_ipsecif(dev))
+		return;		/* a device of another kind: warned at creation */
+	phys = __dev_get_by_name(&init_net, link);
+	if (phys && netif_is_ipsecif(phys))
+		phys = NULL;
+	ipsecif_set_link(netdev_priv(dev), phys ? phys->ifindex : 0, link);
+}
+
+/**
+ * ipsecif_links_at_load() - the links= module parameter
+ * @spec: "ipsec0:eth0,ipsec1:ppp0", or NULL
+ * @count: the devices= parameter: devices created at load
+ * @apply: false to check @spec only (before anything is created), true to
+ *	attach the devices (after they are created)
+ *
+ * Return: 0, or -EINVAL with the reason logged, or -ENOMEM.
+ */
+int ipsecif_links_at_load(const char *spec, unsigned int count, bool apply)
+{
+	DECLARE_BITMAP(seen, IPSECIF_MAX_DEVICES_AT_LOAD) = {};
+	char *copy, *rest, *item, *link;
+	int n = 0;
+
+	if (!spec || !*spec)
+		return 0;
+	copy = kstrdup(spec, GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	if (apply)
+		rtnl_lock();
+	rest = copy;
+	while (n >= 0 && (item = strsep(&rest, ","))) {
+		n = ipsecif_link_spec(item, count, &link);
+		if (n < 0)
+			break;
+		if (test_and_set_bit(n, seen)) {
+			pr_err("links=: ipsec%d is given twice\n", n);
+			n = -EINVAL;
+		} else if (apply) {
+			ipsecif_link_at_load(n, link);
+		}
+	}
+	if (apply)
+		rtnl_unlock();
+	kfree(copy);
+	return n < 0 ? n : 0;
+}
