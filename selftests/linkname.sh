@@ -49,8 +49,15 @@ check "... ip -d link says so" sh -c "ip -n $A -d link show ipsec1 | grep -q 'de
 check "the wire is re-created, same names" wire_link
 check "... a new ifindex" test "$(ifindex "$A" veth0)" != "$old"
 check "... ipsec1 attached to it by itself" attached ipsec1 veth0
-check "... and netlink notifications said so (gone, attached)" wait_for 50 \
-	sh -c "tail -n +$((seen + 1)) '$MON' | grep -A100 '^[0-9]*: ipsec1:' | grep -q 'ipsec1@veth0'"
+notified() {	# a notification of ipsec1 detached, then one attached to veth0
+	tail -n +$((seen + 1)) "$MON" | grep -A100 '^[0-9]*: ipsec1:' | grep -q 'ipsec1@veth0'
+}
+if wait_for 50 notified; then
+	ok "... and netlink notifications said so (gone, attached)"
+else
+	nok "... and netlink notifications said so (gone, attached)"
+	tail -n +$((seen + 1)) "$MON" | grep -v '^ ' | tail -8 | sed 's/^/#   /'
+fi
 
 # --- renamed away and back ----------------------------------------------------
 ipa link set veth0 down
