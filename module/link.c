@@ -19,7 +19,8 @@
  * @link: ifindex of the link in @p->net, 0 when absent or none
  * @name: the link's name, "" for none
  *
- * Announces a change with an RTM_NEWLINK notification.
+ * Announces a change with an RTM_NEWLINK notification, up or down (a
+ * state change, NETDEV_CHANGE, is announced only for a device that is up).
  * Context: RTNL held.
  */
 void ipsecif_set_link(struct ipsecif *p, int link, const char *name)
@@ -35,7 +36,7 @@ void ipsecif_set_link(struct ipsecif *p, int link, const char *name)
 	}
 	WRITE_ONCE(p->link, link);
 	if (changed)
-		netdev_state_change(p->dev);
+		call_netdevice_notifiers(NETDEV_CHANGEINFODATA, p->dev);
 }
 
 /**
