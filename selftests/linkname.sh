@@ -22,14 +22,15 @@ trap 'ip link del lte7 2>/dev/null; unload_module; cleanup' EXIT
 ipa() { ip -n "$A" "$@"; }
 nla() { ip netns exec "$A" python3 "$SELFTESTS/ipsecnl.py" "$@"; }
 ifindex() { ip -n "$1" -o link show "$2" 2>/dev/null | awk -F': ' '{print $1; exit}'; }
-kern_link() { nla show "$1" | awk '{print $4}'; }	# IFLA_IPSEC_LINK
-attached() {	# attached DEV PHYS: DEV's link is A's PHYS, by index and name
-	[ "$(kern_link "$1")" = "$(ifindex "$A" "$2")" ] &&
-	[ "$(nla link_name "$1")" = "$2" ]
+# linkstate DEV: "IFLINK NAME STATE" as ip -d -j link shows them: the
+# device its ifindex link names (IFLA_IPSEC_LINK), the name the kernel
+# keeps (IFLA_IPSEC_LINK_NAME), present or absent; "-" for none.
+linkstate() {
+	ipa -d -j link show "$1" | jq -r '.[0] | "\(.link // "-") " +
+		"\(.linkinfo.info_data.dev // "-") \(.linkinfo.info_data.link_state // "-")"'
 }
-absent() {	# absent DEV PHYS: detached, still waiting for PHYS
-	[ "$(kern_link "$1")" = 0 ] && [ "$(nla link_name "$1")" = "$2" ]
-}
+attached() { [ "$(linkstate "$1")" = "$2 $2 present" ]; }	# DEV PHYS
+absent() { [ "$(linkstate "$1")" = "- $2 absent" ]; }	# DEV PHYS: waits for it
 
 # --- by index, then the link is deleted and re-created ----------------------
 check "ipsec1 attached to veth0 (ip link add ... link veth0)" \
@@ -83,7 +84,7 @@ check "... and changes nothing" attached ipsec2 ppp7
 err_is "index and name in one request are refused" "not both" \
 	nla set ipsec2 link "$(ifindex "$A" veth0)" link_name veth0
 check "link 0 detaches" nla set ipsec2 link 0
-check_eq "... and forgets the name" - "$(nla link_name ipsec2)"
+check_eq "... and forgets the name" "- - -" "$(linkstate ipsec2)"
 
 # --- another namespace's device of that name is not taken; moved in, it is ----
 ipa link del ppp7
@@ -142,11 +143,11 @@ check "links=ipsec1:lte7,ipsec2:lte8 with devices=3 loads" \
 	load_module devices=3 links=ipsec1:lte7,ipsec2:lte8
 A=1	# the initial namespace, for the helpers
 ipa() { ip "$@"; }
-nla() { python3 "$SELFTESTS/ipsecnl.py" "$@"; }
-ifindex() { ip -o link show "$2" 2>/dev/null | awk -F': ' '{print $1; exit}'; }
+
+
 check "... ipsec1 waits for lte7" absent ipsec1 lte7
 check "... ipsec2 waits for lte8" absent ipsec2 lte8
-check "... ipsec0 has no link" test "$(nla link_name ipsec0)" = -
+check_eq "... ipsec0 has no link" "- - -" "$(linkstate ipsec0)"
 check "lte7 appears" ip link add lte7 type dummy
 check "... ipsec1 attached to it" attached ipsec1 lte7
 check "... ipsec2 still waits" absent ipsec2 lte8
