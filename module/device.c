@@ -106,6 +106,14 @@ static void ipsecif_get_stats64(struct net_device *dev,
 	dev_fetch_sw_netstats(s, dev->tstats);
 }
 
+/* An MTU set by anyone but mtu.c pins it (automatic mode off). */
+static int ipsecif_change_mtu(struct net_device *dev, int mtu)
+{
+	ipsecif_mtu_changed(netdev_priv(dev));
+	WRITE_ONCE(dev->mtu, mtu);
+	return 0;
+}
+
 /* Detached, the device is its own link: `ip link` shows "ipsec0", not "@NONE". */
 static int ipsecif_get_iflink(const struct net_device *dev)
 {
@@ -119,6 +127,7 @@ const struct net_device_ops ipsecif_netdev_ops = {
 	.ndo_uninit		= ipsecif_dev_uninit,
 	.ndo_start_xmit		= ipsecif_xmit,
 	.ndo_get_stats64	= ipsecif_get_stats64,
+	.ndo_change_mtu		= ipsecif_change_mtu,
 	.ndo_get_iflink		= ipsecif_get_iflink,
 };
 
@@ -154,6 +163,7 @@ static const struct nla_policy ipsecif_policy[IFLA_IPSEC_MAX + 1] = {
 	[IFLA_IPSEC_IF_ID]	= NLA_POLICY_MIN(NLA_U32, 1),
 	[IFLA_IPSEC_LINK_NAME]	= { .type = NLA_NUL_STRING,
 				    .len = IFNAMSIZ - 1 },
+	[IFLA_IPSEC_MTU_AUTO]	= NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 /* Parameters as requested, checked before anything changes. */
@@ -161,6 +171,8 @@ struct ipsecif_parms {
 	u32 if_id;
 	int link;
 	char link_name[IFNAMSIZ];
+	bool mtu_auto;
+	bool mtu_given;		/* IFLA_MTU in the same request */
 };
 
 static int ipsecif_check_phys(struct net_device *self,
@@ -282,14 +294,24 @@ static int ipsecif_parse(struct ipsecif *p, struct nlattr *tb[],
 		return err;
 	if (id_attr)
 		parms->if_id = nla_get_u32(id_attr);
+	if (data && data[IFLA_IPSEC_MTU_AUTO]) {
+		parms->mtu_auto = nla_get_u8(data[IFLA_IPSEC_MTU_AUTO]);
+		if (parms->mtu_auto && parms->mtu_given) {
+			NL_SET_ERR_MSG_ATTR(extack, data[IFLA_IPSEC_MTU_AUTO],
+					    "an MTU and the automatic MTU together");
+			return -EINVAL;
+		}
+	}
 	return ipsecif_check_if_id(p->net, p, parms->if_id, id_attr, extack);
 }
 
 static int IPSECIF_NEWLINK_DECL(ipsecif_newlink)
 {
 	struct nlattr **data = IPSECIF_NEWLINK_DATA;
+	struct nlattr **tb = IPSECIF_NEWLINK_TB;
 	struct ipsecif *p = netdev_priv(dev);
-	struct ipsecif_parms parms = {};
+	struct ipsecif_parms parms = { .mtu_auto = !tb[IFLA_MTU],
+				       .mtu_given = !!tb[IFLA_MTU] };
 	int err;
 
 	p->dev = dev;
@@ -308,14 +330,18 @@ static int IPSECIF_NEWLINK_DECL(ipsecif_newlink)
 			return -EINVAL;
 		}
 	}
-	err = ipsecif_parse(p, IPSECIF_NEWLINK_TB, data, &parms, extack);
+	err = ipsecif_parse(p, tb, data, &parms, extack);
 	if (err)
 		return err;
 
 	p->if_id = parms.if_id;
 	p->link = parms.link;
+	p->mtu_auto = parms.mtu_auto;
 	strscpy(p->link_name, parms.link_name, sizeof(p->link_name));
-	return register_netdevice(dev);
+	err = register_netdevice(dev);
+	if (!err)
+		ipsecif_mtu_update(p);
+	return err;
 }
 
 /*
@@ -363,7 +389,9 @@ static int ipsecif_changelink(struct net_device *dev, struct nlattr *tb[],
 {
 	struct ipsecif *p = netdev_priv(dev);
 	struct ipsecif_net *in = ipsecif_pernet(p->net);
-	struct ipsecif_parms parms = { .if_id = p->if_id, .link = p->link };
+	struct ipsecif_parms parms = { .if_id = p->if_id, .link = p->link,
+				       .mtu_auto = p->mtu_auto,
+				       .mtu_given = tb && tb[IFLA_MTU] };
 	u32 old_id = p->if_id;
 	int err;
 
@@ -405,6 +433,8 @@ static int ipsecif_changelink(struct net_device *dev, struct nlattr *tb[],
 		}
 	}
 	ipsecif_set_link(p, parms.link, parms.link_name);
+	p->mtu_auto = parms.mtu_auto;
+	ipsecif_mtu_update(p);
 	return 0;
 }
 
@@ -412,7 +442,8 @@ static size_t ipsecif_get_size(const struct net_device *dev)
 {
 	return nla_total_size(sizeof(u32)) +	/* IFLA_IPSEC_LINK */
 	       nla_total_size(sizeof(u32)) +	/* IFLA_IPSEC_IF_ID */
-	       nla_total_size(IFNAMSIZ);	/* IFLA_IPSEC_LINK_NAME */
+	       nla_total_size(IFNAMSIZ) +	/* IFLA_IPSEC_LINK_NAME */
+	       nla_total_size(sizeof(u8));	/* IFLA_IPSEC_MTU_AUTO */
 }
 
 static int ipsecif_fill_info(struct sk_buff *skb, const struct net_device *dev)
@@ -423,7 +454,8 @@ static int ipsecif_fill_info(struct sk_buff *skb, const struct net_device *dev)
 	ipsecif_get_link_name(p, name);
 	if (nla_put_u32(skb, IFLA_IPSEC_LINK, READ_ONCE(p->link)) ||
 	    nla_put_u32(skb, IFLA_IPSEC_IF_ID, READ_ONCE(p->if_id)) ||
-	    (name[0] && nla_put_string(skb, IFLA_IPSEC_LINK_NAME, name)))
+	    (name[0] && nla_put_string(skb, IFLA_IPSEC_LINK_NAME, name)) ||
+	    nla_put_u8(skb, IFLA_IPSEC_MTU_AUTO, READ_ONCE(p->mtu_auto)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -453,6 +485,7 @@ int ipsecif_net_init(struct ipsecif_net *in)
 	int err;
 
 	INIT_LIST_HEAD(&in->devs);
+	ipsecif_mtu_net_init(in);
 	err = rhashtable_init(&in->table, &ipsecif_rht_params);
 	if (!err)
 		in->ready = true;
@@ -461,6 +494,7 @@ int ipsecif_net_init(struct ipsecif_net *in)
 
 void ipsecif_net_destroy(struct ipsecif_net *in)
 {
+	ipsecif_mtu_net_exit(in);
 	WARN_ON_ONCE(!list_empty(&in->devs));
 	rhashtable_destroy(&in->table);
 }

@@ -54,6 +54,8 @@ struct ipsecif {
 	/* The link's name, kept while it is absent (link.c); RTNL and lock. */
 	char link_name[IFNAMSIZ];
 	spinlock_t link_lock;		/* for readers without RTNL */
+	bool mtu_auto;			/* MTU follows link and SAs (mtu.c) */
+	bool mtu_updating;		/* we are setting it: not a pin */
 	struct ipsecif_bundle __percpu *bundle;	/* see xfrm.c */
 	struct ipsecif_stats __percpu *stats;
 };
@@ -64,7 +66,9 @@ struct ipsecif {
 struct ipsecif_net {
 	struct rhashtable table;	/* if_id -> struct ipsecif, RCU */
 	struct list_head devs;		/* all devices, under RTNL */
-	bool ready;			/* init has run for this namespace */
+	bool ready;			/* init has run, exit has not */
+	spinlock_t work_lock;		/* ready vs. queueing mtu_work */
+	struct work_struct mtu_work;	/* SAs changed: update MTUs */
 };
 
 extern unsigned int ipsecif_net_id;
@@ -94,6 +98,14 @@ void ipsecif_set_link(struct ipsecif *p, int link, const char *name);
 void ipsecif_get_link_name(struct ipsecif *p, char *name);
 void ipsecif_link_event(struct net_device *phys, unsigned long event);
 int ipsecif_links_at_load(const char *spec, unsigned int count, bool apply);
+
+/* mtu.c */
+void ipsecif_mtu_update(struct ipsecif *p);
+void ipsecif_mtu_changed(struct ipsecif *p);
+void ipsecif_mtu_net_init(struct ipsecif_net *in);
+void ipsecif_mtu_net_exit(struct ipsecif_net *in);
+void ipsecif_mtu_init(void);
+void ipsecif_mtu_exit(void);
 
 /* stats.c */
 extern const struct ethtool_ops ipsecif_ethtool_ops;

@@ -35,8 +35,10 @@ void ipsecif_set_link(struct ipsecif *p, int link, const char *name)
 		spin_unlock_bh(&p->link_lock);
 	}
 	WRITE_ONCE(p->link, link);
-	if (changed)
-		call_netdevice_notifiers(NETDEV_CHANGEINFODATA, p->dev);
+	if (!changed)
+		return;
+	call_netdevice_notifiers(NETDEV_CHANGEINFODATA, p->dev);
+	ipsecif_mtu_update(p);
 }
 
 /**
@@ -56,7 +58,8 @@ void ipsecif_get_link_name(struct ipsecif *p, char *name)
 /**
  * ipsecif_link_event() - follow physical devices of a namespace by name
  * @phys: a device that is not an ipsec device
- * @event: NETDEV_REGISTER, NETDEV_CHANGENAME or NETDEV_UNREGISTER
+ * @event: NETDEV_REGISTER, NETDEV_CHANGENAME, NETDEV_UNREGISTER, or
+ *	NETDEV_CHANGEMTU (the automatic MTU of devices attached to it)
  *
  * A device's link that goes away, or is renamed away, leaves it detached
  * and waiting for the name; a device that takes the name is attached.
@@ -78,7 +81,10 @@ void ipsecif_link_event(struct net_device *phys, unsigned long event)
 		return;
 	list_for_each_entry(p, &in->devs, list) {
 		if (p->link == phys->ifindex) {
-			if (event == NETDEV_UNREGISTER) {
+			if (event == NETDEV_CHANGEMTU) {
+				ipsecif_mtu_update(p);
+				continue;
+			} else if (event == NETDEV_UNREGISTER) {
 				netdev_info(p->dev, "%s went away; attaching again when it is back\n",
 					    p->link_name);
 			} else if (event == NETDEV_CHANGENAME &&
@@ -90,7 +96,8 @@ void ipsecif_link_event(struct net_device *phys, unsigned long event)
 				continue;
 			}
 			ipsecif_set_link(p, 0, p->link_name);
-		} else if (!p->link && event != NETDEV_UNREGISTER &&
+		} else if (!p->link && (event == NETDEV_REGISTER ||
+					event == NETDEV_CHANGENAME) &&
 			   p->link_name[0] &&
 			   !strcmp(phys->name, p->link_name)) {
 			netdev_info(p->dev, "attached to %s\n", phys->name);

@@ -57,6 +57,7 @@ static int ipsecif_netdev_event(struct notifier_block *nb,
 		fallthrough;
 	case NETDEV_CHANGENAME:
 	case NETDEV_UNREGISTER:
+	case NETDEV_CHANGEMTU:
 		ipsecif_link_event(dev, event);
 		break;
 	case NETDEV_CHANGE:
@@ -92,6 +93,7 @@ static int __init ipsecif_init(void)
 	err = ipsecif_xfrm_init();
 	if (err)
 		goto err_xfrm;
+	ipsecif_mtu_init();
 	err = rtnl_link_register(&ipsecif_link_ops);
 	if (err)
 		goto err_link;
@@ -105,6 +107,7 @@ static int __init ipsecif_init(void)
 err_devices:
 	rtnl_link_unregister(&ipsecif_link_ops);
 err_link:
+	ipsecif_mtu_exit();
 	ipsecif_xfrm_exit();
 err_xfrm:
 	unregister_netdevice_notifier(&ipsecif_netdev_nb);
@@ -116,6 +119,7 @@ err_netdev_nb:
 static void __exit ipsecif_exit(void)
 {
 	rtnl_link_unregister(&ipsecif_link_ops);	/* every device, every netns */
+	ipsecif_mtu_exit();
 	ipsecif_xfrm_exit();
 	unregister_netdevice_notifier(&ipsecif_netdev_nb);
 	unregister_pernet_device(&ipsecif_net_ops);

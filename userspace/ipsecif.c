@@ -3,8 +3,8 @@
  * ipsecif: show and configure route-based IPsec devices (link kind "ipsec").
  *
  *   ipsecif [-j [-p]] [show [DEV]]
- *   ipsecif add DEV [dev PHYS | nodev] [if_id N] [mtu N]
- *   ipsecif set DEV [dev PHYS | nodev] [if_id N] [mtu N]
+ *   ipsecif add DEV [dev PHYS | nodev] [if_id N] [mtu N | mtu auto]
+ *   ipsecif set DEV [dev PHYS | nodev] [if_id N] [mtu N | mtu auto]
  *   ipsecif del DEV
  *   ipsecif attach DEV PHYS
  *   ipsecif detach DEV
@@ -40,8 +40,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s [-j [-p]] [show [DEV]]\n"
-		"       %s add DEV [dev PHYS | nodev] [if_id N] [mtu N]\n"
-		"       %s set DEV [dev PHYS | nodev] [if_id N] [mtu N]\n"
+		"       %s add DEV [dev PHYS | nodev] [if_id N] [mtu N | mtu auto]\n"
+		"       %s set DEV [dev PHYS | nodev] [if_id N] [mtu N | mtu auto]\n"
 		"       %s del DEV\n"
 		"       %s attach DEV PHYS\n"
 		"       %s detach DEV\n"
@@ -149,6 +149,9 @@ static void link_parse_info(const struct nlattr *linkinfo, struct link *l)
 	nl_parse_nested(info[IFLA_INFO_DATA], data, IFLA_IPSEC_MAX);
 	l->link = nl_u32(data[IFLA_IPSEC_LINK]);
 	l->if_id = nl_u32(data[IFLA_IPSEC_IF_ID]);
+	if (data[IFLA_IPSEC_MTU_AUTO] &&
+	    mnl_attr_validate(data[IFLA_IPSEC_MTU_AUTO], MNL_TYPE_U8) == 0)
+		l->mtu_auto = mnl_attr_get_u8(data[IFLA_IPSEC_MTU_AUTO]);
 	if (data[IFLA_IPSEC_LINK_NAME] &&
 	    mnl_attr_validate(data[IFLA_IPSEC_LINK_NAME], MNL_TYPE_NUL_STRING) == 0)
 		snprintf(l->link_name, sizeof(l->link_name), "%s",
@@ -161,6 +164,7 @@ void link_parse(const struct nlmsghdr *nlh, struct link *l)
 	const struct nlattr *tb[IFLA_MAX + 1];
 
 	memset(l, 0, sizeof(*l));
+	l->mtu_auto = -1;
 	l->ifindex = ifi->ifi_index;
 	l->flags = ifi->ifi_flags;
 	nl_parse(nlh, sizeof(*ifi), tb, IFLA_MAX);
@@ -300,7 +304,12 @@ static void print_link(const struct link *l, const struct msgs *sas,
 	out_str("operstate", ", operstate %s\n", oper);
 	out_u64("if_id", "  if_id: %llu\n", l->if_id);
 	print_link_dev(l);
-	out_u64("mtu", "  mtu: %llu\n", l->mtu);
+	out_u64("mtu", "  mtu: %llu", l->mtu);
+	if (l->mtu_auto >= 0) {
+		out_bool("mtu_auto", "", l->mtu_auto);
+		out_text(" (%s)", l->mtu_auto ? "auto" : "pinned");
+	}
+	out_text("\n");
 	if (l->has_stats)
 		print_stats(l);
 	if (counters_get(l->name, &c) == 0) {
@@ -379,7 +388,7 @@ out:
 struct change {
 	const char *dev;
 	const char *phys;	/* NULL: keep; "" : detach */
-	bool set_if_id, set_mtu;
+	bool set_if_id, set_mtu, mtu_auto;
 	uint32_t if_id, mtu;
 };
 
@@ -433,10 +442,16 @@ static int parse_change(int argc, char **argv, struct change *c)
 				return ret;
 			c->set_if_id = true;
 		} else {
+			if (!strcmp(argv[0], "auto")) {
+				c->mtu_auto = true;
+				c->set_mtu = false;
+				continue;
+			}
 			ret = parse_u32(argv[0], "mtu", 0, &c->mtu);
 			if (ret)
 				return ret;
 			c->set_mtu = true;
+			c->mtu_auto = false;
 		}
 	}
 	if (c->phys && *c->phys)
@@ -452,7 +467,7 @@ static void put_change(struct nlmsghdr *nlh, const struct change *c,
 
 	if (c->set_mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, c->mtu);
-	if (!create && !c->phys && !c->set_if_id)
+	if (!create && !c->phys && !c->set_if_id && !c->mtu_auto)
 		return;
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, IPSECIF_KIND);
@@ -464,6 +479,8 @@ static void put_change(struct nlmsghdr *nlh, const struct change *c,
 		mnl_attr_put_u32(nlh, IFLA_IPSEC_LINK, 0);
 	if (c->set_if_id)
 		mnl_attr_put_u32(nlh, IFLA_IPSEC_IF_ID, c->if_id);
+	if (c->mtu_auto)
+		mnl_attr_put_u8(nlh, IFLA_IPSEC_MTU_AUTO, 1);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
 }
@@ -528,7 +545,7 @@ static int change(struct change *c)
 	struct nl nl;
 	int ret, err;
 
-	if (!c->phys && !c->set_if_id && !c->set_mtu)
+	if (!c->phys && !c->set_if_id && !c->set_mtu && !c->mtu_auto)
 		return usage_error("set: nothing to change");
 	if (nl_open(&nl, NETLINK_ROUTE))
 		return fail("cannot open netlink: %s", strerror(errno));

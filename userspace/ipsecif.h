@@ -30,6 +30,7 @@ struct link {
 	bool has_netnsid, has_stats;
 	uint32_t link, if_id;
 	char link_name[IF_NAMESIZE];	/* from the kernel, "" if none */
+	int mtu_auto;			/* 1, 0, or -1: not reported */
 	int32_t link_netnsid;
 	struct rtnl_link_stats64 stats;
 };

@@ -2,8 +2,8 @@
 /*
  * link_ipsec.so: iproute2 support for links of kind "ipsec".
  *
- *   ip link add ipsec1 type ipsec [dev PHYS | nodev] [if_id N]
- *   ip link set ipsec1 type ipsec [dev PHYS | nodev] [if_id N]
+ *   ip link add ipsec1 type ipsec [dev PHYS | nodev] [if_id N] [mtu_auto on|off]
+ *   ip link set ipsec1 type ipsec [dev PHYS | nodev] [if_id N] [mtu_auto on|off]
  *   ip -d [-j] link show ipsec1
  *
  * ip dlopen()s link_<kind>.so from its library directory for kinds it does
@@ -61,12 +61,15 @@ static void ipsec_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: ... ipsec [ dev PHYS_DEV | nodev ] [ if_id IF_ID ]\n"
+		"                 [ mtu_auto { on | off } ]\n"
 		"\n"
 		"Where: PHYS_DEV := physical device the outer packets leave by,\n"
 		"                   by name: it may appear later, and again\n"
 		"       IF_ID    := 1..4294967295, the xfrm if_id of the SAs and\n"
 		"                   policies this device uses (default: N for\n"
-		"                   ipsecN, 16384 for ipsec0)\n");
+		"                   ipsecN, 16384 for ipsec0)\n"
+		"       mtu_auto on: the MTU follows the link and the SAs\n"
+		"                   (default; setting an MTU turns it off)\n");
 }
 
 static void ipsec_print_help(struct link_util *lu, int argc, char **argv,
@@ -126,6 +129,22 @@ static int ipsec_parse_opt(struct link_util *lu, int argc, char **argv,
 		} else if (!strcmp(*argv, "nodev")) {
 			if (put_u32(n, IFLA_IPSEC_LINK, 0))
 				return -1;
+		} else if (!strcmp(*argv, "mtu_auto")) {
+			if (argc < 2)
+				goto missing;
+			argc--, argv++;
+			if (strcmp(*argv, "on") && strcmp(*argv, "off")) {
+				fprintf(stderr,
+					"Error: argument \"%s\" is wrong: mtu_auto is on or off\n",
+					*argv);
+				return -1;
+			}
+			if (!mnl_attr_put_u8_check(n, IPSEC_REQ_MAX,
+						   IFLA_IPSEC_MTU_AUTO,
+						   !strcmp(*argv, "on"))) {
+				fprintf(stderr, "ipsec: netlink message too long\n");
+				return -1;
+			}
 		} else if (!strcmp(*argv, "if_id")) {
 			if (argc < 2)
 				goto missing;
@@ -204,6 +223,11 @@ static void ipsec_print_opt(struct link_util *lu, FILE *f, struct rtattr *tb[])
 	if (tb[IFLA_IPSEC_IF_ID] && RTA_PAYLOAD(tb[IFLA_IPSEC_IF_ID]) >= 4)
 		print_color_uint(PRINT_ANY, COLOR_NONE, "if_id", "if_id %u ",
 				 rta_u32(tb[IFLA_IPSEC_IF_ID]));
+	if (tb[IFLA_IPSEC_MTU_AUTO] && RTA_PAYLOAD(tb[IFLA_IPSEC_MTU_AUTO]) >= 1)
+		print_color_string(PRINT_ANY, COLOR_NONE, "mtu_auto",
+				   "mtu_auto %s ",
+				   *(__u8 *)RTA_DATA(tb[IFLA_IPSEC_MTU_AUTO]) ?
+				   "on" : "off");
 }
 
 struct link_util ipsec_link_util = {

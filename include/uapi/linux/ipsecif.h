@@ -32,6 +32,9 @@ enum {
 				 * default N for ipsecN, 16384 for ipsec0
 				 */
 	IFLA_IPSEC_LINK_NAME,	/* string: the link's name, kept while absent */
+	IFLA_IPSEC_MTU_AUTO,	/* u8: 1 = the MTU follows the link and the
+				 * SAs (default); setting an MTU pins it (0)
+				 */
 	__IFLA_IPSEC_MAX,
 };
 

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipsecif: an MTU that fits the tunnel. KLIPS derived ipsecN's MTU from
+ * its physical device; so do we, for attached devices: the link's MTU
+ * minus the largest overhead of the device's SAs (ESP header, IV,
+ * padding, ICV, outer header, UDP for NAT-T), as xfrm_state_mtu()
+ * computes it, kept current when the link's MTU changes and when SAs come
+ * and go. Setting an MTU pins it, until automatic mode is asked for again.
+ */
+
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
+#include <net/xfrm.h>
+
+#include "ipsecif.h"
+
+/*
+ * Before any SA exists: the overhead of the largest common ESP, IPv6
+ * outer header (40), UDP (8), ESP header (8), a 16-byte IV, up to 17
+ * bytes of padding, pad length and next header, a 32-byte ICV.
+ */
+#define IPSECIF_MTU_OVERHEAD_NO_SA	121
+
+struct ipsecif_mtu_walk {
+	u32 if_id;
+	int link_mtu;
+	u32 mtu;
+	bool found;
+};
+
+static int ipsecif_sa_mtu(struct xfrm_state *x, int count, void *data)
+{
+	struct ipsecif_mtu_walk *w = data;
+
+	if (x->if_id != w->if_id || x->km.state != XFRM_STATE_VALID)
+		return 0;
+	w->mtu = min(w->mtu, xfrm_state_mtu(x, w->link_mtu));
+	w->found = true;
+	return 0;
+}
+
+/* The MTU @p should have on a link of MTU @link_mtu. */
+static int ipsecif_mtu_for(struct ipsecif *p, int link_mtu)
+{
+	struct ipsecif_mtu_walk w = {
+		.if_id = p->if_id, .link_mtu = link_mtu, .mtu = U32_MAX,
+	};
+	struct xfrm_state_walk walk;
+
+	xfrm_state_walk_init(&walk, 0, NULL);
+	xfrm_state_walk(p->net, &walk, ipsecif_sa_mtu, &w);
+	xfrm_state_walk_done(&walk, p->net);
+	return w.found ? (int)w.mtu : link_mtu - IPSECIF_MTU_OVERHEAD_NO_SA;
+}
+
+/**
+ * ipsecif_mtu_update() - bring an automatic MTU up to date
+ * @p: the device
+ *
+ * Only attached devices in automatic mode change; others keep theirs.
+ * Context: RTNL held.
+ */
+void ipsecif_mtu_update(struct ipsecif *p)
+{
+	struct net_device *link;
+	int mtu;
+
+	ASSERT_RTNL();
+	if (!p->mtu_auto || !p->link)
+		return;
+	link = __dev_get_by_index(p->net, p->link);
+	if (!link)
+		return;
+	mtu = clamp_t(int, ipsecif_mtu_for(p, READ_ONCE(link->mtu)),
+		      p->dev->min_mtu, p->dev->max_mtu);
+	if (mtu == p->dev->mtu)
+		return;
+	p->mtu_updating = true;
+	if (dev_set_mtu(p->dev, mtu))
+		netdev_warn(p->dev, "cannot set the automatic MTU %d\n", mtu);
+	p->mtu_updating = false;
+}
+
+/**
+ * ipsecif_mtu_changed() - the MTU was set: by us, or pinned by the user
+ * @p: the device
+ *
+ * Context: RTNL held (ndo_change_mtu).
+ */
+void ipsecif_mtu_changed(struct ipsecif *p)
+{
+	if (!p->mtu_updating)
+		p->mtu_auto = false;
+}
+
+static void ipsecif_mtu_work(struct work_struct *work)
+{
+	struct ipsecif_net *in = container_of(work, struct ipsecif_net,
+					      mtu_work);
+	struct ipsecif *p;
+
+	rtnl_lock();
+	list_for_each_entry(p, &in->devs, list)
+		ipsecif_mtu_update(p);
+	rtnl_unlock();
+}
+
+/*
+ * xfrm tells every key manager of each SA added, updated, deleted or
+ * expired: our devices' MTUs follow, outside the caller's context (it may
+ * hold xfrm locks or run in a timer). The other callbacks of a key
+ * manager are not ours to answer: acquire and compile_policy must exist
+ * (xfrm calls them unchecked) and leave the result to the others.
+ */
+static int ipsecif_km_notify(struct xfrm_state *x, const struct km_event *c)
+{
+	struct ipsecif_net *in;
+
+	switch (c->event) {
+	case XFRM_MSG_EXPIRE:
+		if (!c->data.hard)
+			return 0;
+		fallthrough;
+	case XFRM_MSG_NEWSA:
+	case XFRM_MSG_UPDSA:
+	case XFRM_MSG_DELSA:
+	case XFRM_MSG_FLUSHSA:
+		break;
+	default:
+		return 0;
+	}
+	if (x && !x->if_id)
+		return 0;
+	in = ipsecif_pernet(c->net);
+	if (!in || !READ_ONCE(in->ready))	/* no init of ours ran */
+		return 0;
+	spin_lock_bh(&in->work_lock);
+	if (in->ready)
+		queue_work(system_unbound_wq, &in->mtu_work);
+	spin_unlock_bh(&in->work_lock);
+	return 0;
+}
+
+static int ipsecif_km_acquire(struct xfrm_state *x, struct xfrm_tmpl *t,
+			      struct xfrm_policy *xp)
+{
+	return -EOPNOTSUPP;
+}
+
+static struct xfrm_policy *ipsecif_km_compile(struct sock *sk, int opt,
+					      u8 *data, int len, int *dir)
+{
+	return NULL;	/* *dir keeps the previous manager's error */
+}
+
+static struct xfrm_mgr ipsecif_km = {
+	.notify		= ipsecif_km_notify,
+	.acquire	= ipsecif_km_acquire,
+	.compile_policy	= ipsecif_km_compile,
+};
+
+/**
+ * ipsecif_mtu_net_init() - per-namespace state of the MTU updates
+ * @in: the namespace's state
+ */
+void ipsecif_mtu_net_init(struct ipsecif_net *in)
+{
+	spin_lock_init(&in->work_lock);
+	INIT_WORK(&in->mtu_work, ipsecif_mtu_work);
+}
+
+/**
+ * ipsecif_mtu_net_exit() - no MTU update of this namespace runs, or will
+ * @in: the namespace's state
+ *
+ * Context: process, RTNL not held.
+ */
+void ipsecif_mtu_net_exit(struct ipsecif_net *in)
+{
+	spin_lock_bh(&in->work_lock);
+	in->ready = false;
+	spin_unlock_bh(&in->work_lock);
+	cancel_work_sync(&in->mtu_work);
+}
+
+void ipsecif_mtu_init(void)
+{
+	xfrm_register_km(&ipsecif_km);
+}
+
+void ipsecif_mtu_exit(void)
+{
+	xfrm_unregister_km(&ipsecif_km);
+}
