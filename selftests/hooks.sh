@@ -82,6 +82,30 @@ else
 	skip "vti passes traffic with ipsecif loaded" "no ip_vti module"
 fi
 
+# ipsecif registers an xfrm key manager (to follow SAs for the automatic
+# MTU): IKE daemons still get their acquires, and sockets their policies.
+mkns K
+ip -n "$K" link add d0 type dummy
+ip -n "$K" addr add 192.0.2.1/24 dev d0
+ip -n "$K" link set d0 up
+ip -n "$K" xfrm policy add dir out src 192.0.2.1/32 dst 192.0.2.2/32 \
+	tmpl src 192.0.2.1 dst 192.0.2.2 proto esp mode tunnel
+MON=$(mktemp)
+timeout 120 ip -n "$K" xfrm monitor >"$MON" 2>&1 &
+BG_PIDS+=($!)
+# ip xfrm monitor listens once it reports an SA added after it started.
+for ((i = 1; i < 50; i++)); do
+	ip -n "$K" xfrm state add src 192.0.2.9 dst 192.0.2.8 proto esp spi $i \
+		aead 'rfc4106(gcm(aes))' $KEY_AB 128 2>/dev/null
+	wait_for 5 grep -q "spi 0x0*$(printf %x $i) " "$MON" && break
+done
+ip netns exec "$K" ping -c 1 -W 1 192.0.2.2 >/dev/null 2>&1
+check "plain policy-based IPsec: the kernel still sends acquires to IKE daemons" \
+	wait_for 50 grep -q '^acquire proto esp' "$MON"
+check "... and a socket still gets its per-socket policy (IKE bypass)" \
+	ip netns exec "$K" python3 "$SELFTESTS/ikesock.py" 192.0.2.2 500 1 bypass
+rm -f "$MON"
+
 ip -n "$A" link del xfrm5
 ip -n "$A" link del ipsec1
 unprobe

@@ -83,6 +83,10 @@ sa_pk() {
 		sed -n '/lifetime current/{n;s/.* \([0-9]*\)(packets).*/\1/p}'
 }
 check "fragments: host-to-host tunnel mode on both ends" both_ends tunnel
+# Pinned at 1500: with the automatic MTU the inner packet would be split
+# small enough for its ESP to fit, and no outer fragment would exist.
+ip -n "$A" link set ipsec1 mtu 1500
+ip -n "$B" link set ipsec1 mtu 1500
 pk0=$(sa_pk "$A" $UNDER4_A $UNDER4_B 0x500)
 capture_start "$B" veth0
 check "fragments: 1600-byte ping without DF through ipsec1" \
