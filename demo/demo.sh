@@ -153,6 +153,9 @@ run ip route show table 100
 
 step "6. ipsecif show: the device, its counters, its SAs and policies"
 run ipsecif show ipsec0
+m=$(cat /sys/class/net/ipsec0/mtu) w=$(cat /sys/class/net/wan0/mtu)
+echo "ipsec0's MTU fits the tunnel: $m = wan0's $w minus the SAs' overhead (automatic)"
+[ "$m" -lt "$w" ] || fail "ipsec0's MTU $m does not fit the tunnel (wan0 $w)"
 
 step "7. Traffic through the tunnel, watched on the wire and on ipsec0"
 CAPS=()

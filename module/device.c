@@ -432,6 +432,8 @@ static int ipsecif_changelink(struct net_device *dev, struct nlattr *tb[],
 			return err;
 		}
 	}
+	if (parms.if_id != old_id || parms.link != p->link)
+		ipsecif_bundle_flush(p);	/* keeps no old SA alive */
 	ipsecif_set_link(p, parms.link, parms.link_name);
 	p->mtu_auto = parms.mtu_auto;
 	ipsecif_mtu_update(p);

@@ -135,6 +135,7 @@ void ipsecif_xfrm_exit(void);
 void ipsecif_claim_if_cb(void);
 int ipsecif_bundle_init(struct ipsecif *p);
 void ipsecif_bundle_free(struct ipsecif *p);
+void ipsecif_bundle_flush(struct ipsecif *p);
 void ipsecif_release_if_cb(void);
 
 #endif /* _IPSECIF_H */

@@ -49,8 +49,12 @@ static int ipsecif_netdev_event(struct notifier_block *nb,
 {
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
 
-	if (netif_is_ipsecif(dev))
+	if (netif_is_ipsecif(dev)) {
+		/* Down: no cached bundle keeps SAs alive meanwhile. */
+		if (event == NETDEV_DOWN)
+			ipsecif_bundle_flush(netdev_priv(dev));
 		return NOTIFY_DONE;
+	}
 	switch (event) {
 	case NETDEV_REGISTER:
 		ipsecif_xfrmi_warn(dev);

@@ -93,6 +93,10 @@ void ipsecif_mtu_changed(struct ipsecif *p)
 		p->mtu_auto = false;
 }
 
+/*
+ * SAs of the namespace changed: MTUs follow, and cached bundles go (a
+ * deleted SA is then freed with its keys, not kept until the next packet).
+ */
 static void ipsecif_mtu_work(struct work_struct *work)
 {
 	struct ipsecif_net *in = container_of(work, struct ipsecif_net,
@@ -100,8 +104,10 @@ static void ipsecif_mtu_work(struct work_struct *work)
 	struct ipsecif *p;
 
 	rtnl_lock();
-	list_for_each_entry(p, &in->devs, list)
+	list_for_each_entry(p, &in->devs, list) {
+		ipsecif_bundle_flush(p);
 		ipsecif_mtu_update(p);
+	}
 	rtnl_unlock();
 }
 

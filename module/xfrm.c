@@ -466,8 +466,12 @@ void ipsecif_xfrm_exit(void)
  * SA or policy replaced or deleted, route changed, device down), and
  * moves its device reference away when that device is unregistered. The
  * key holds if_id and link (flowi_oif): after a changelink entries miss.
- * Only the owning CPU touches an entry, in its transmit path (BH off),
- * and the device's uninit, once transmit has stopped.
+ * Only the owning CPU touches an entry's key, in its transmit path (BH
+ * off). Its dst is also dropped from elsewhere (ipsecif_bundle_flush():
+ * SAs deleted, the device down or changed), so that no cached bundle
+ * keeps a deleted SA and its keys alive: the dst pointer is exchanged
+ * atomically, and read under RCU (BH off) with dst_hold_safe(), as dsts
+ * are freed after a grace period.
  */
 struct ipsecif_bundle {
 	struct flowi fl;
@@ -497,16 +501,17 @@ static struct dst_entry *ipsecif_bundle_get(struct ipsecif *p,
 					    const struct flowi *fl, u32 if_id)
 {
 	struct ipsecif_bundle *b = this_cpu_ptr(p->bundle);
+	struct dst_entry *dst = READ_ONCE(b->dst);
 
-	if (!b->dst || b->if_id != if_id || memcmp(&b->fl, fl, sizeof(*fl)))
+	if (!dst || b->if_id != if_id || memcmp(&b->fl, fl, sizeof(*fl)))
 		return NULL;
-	if (!dst_check(b->dst, 0)) {
-		dst_release(b->dst);
-		b->dst = NULL;
+	if (!dst_check(dst, 0)) {
+		if (cmpxchg(&b->dst, dst, NULL) == dst)
+			dst_release(dst);
 		return NULL;
 	}
-	dst_hold(b->dst);
-	return b->dst;
+	/* Fails when ipsecif_bundle_flush() just dropped the last one. */
+	return dst_hold_safe(dst) ? dst : NULL;
 }
 
 static void ipsecif_bundle_set(struct ipsecif *p, const struct flowi *fl,
@@ -514,11 +519,24 @@ static void ipsecif_bundle_set(struct ipsecif *p, const struct flowi *fl,
 {
 	struct ipsecif_bundle *b = this_cpu_ptr(p->bundle);
 
-	dst_release(b->dst);
 	memcpy(&b->fl, fl, sizeof(*fl));
 	b->if_id = if_id;
 	dst_hold(dst);
-	b->dst = dst;
+	dst_release(xchg(&b->dst, dst));
+}
+
+/**
+ * ipsecif_bundle_flush() - drop every CPU's cached bundle of a device
+ * @p: the device
+ *
+ * Context: any; the cache refills on the next packet.
+ */
+void ipsecif_bundle_flush(struct ipsecif *p)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		dst_release(xchg(&per_cpu_ptr(p->bundle, cpu)->dst, NULL));
 }
 
 /* Route of the inner destination through the physical device @link. */

@@ -94,6 +94,30 @@ ip -n "$A" link set ipsec1 type ipsec if_id 1
 check "if_id 1 again: it goes on" pings
 
 # --- a device under the bundle goes away ----------------------------------
+# --- no key material kept alive: deleted SAs are freed, the device idle ---
+# A kprobe counts __xfrm_state_destroy(), which runs when an SA's last
+# reference goes: a bundle still cached would hold the outbound one.
+TR=/sys/kernel/tracing
+mountpoint -q $TR || mount -t tracefs nodev $TR 2>/dev/null
+destroyed() { awk '$1 ~ /destroy/ { print $2 }' $TR/kprobe_profile; }
+if echo 'p:ipsecif_bundle/destroy __xfrm_state_destroy' >>$TR/kprobe_events 2>/dev/null &&
+   echo 1 >$TR/events/ipsecif_bundle/destroy/enable; then
+	check "the flow is cached again" pings
+	n=$(ip -n "$A" xfrm state | grep -c '^src')
+	d0=$(destroyed)
+	ip -n "$A" xfrm state flush
+	check "A's $n SAs flushed, ipsec1 idle: every one is freed (none kept by the cache)" \
+		wait_for 50 sh -c "[ \$(awk '\$1 ~ /destroy/ { print \$2 }' $TR/kprobe_profile) -ge $((d0 + n)) ]"
+	echo 0 >$TR/events/ipsecif_bundle/destroy/enable
+	echo '-:ipsecif_bundle/destroy' >>$TR/kprobe_events
+	ip -n "$A" xfrm policy flush
+	check "the SAs and policies again" \
+		tunnel "$A" $UNDER4_A $UNDER4_B 0x100 0x200 $KEY_AB $KEY_BA 1
+	check "... the flow goes on" pings
+else
+	skip "deleted SAs are freed with the device idle" "no kprobes on __xfrm_state_destroy"
+fi
+
 # ipsec2 carries its ESP to 172.16.1.2, routed into ipsec1: the bundle
 # ipsec2 caches has ipsec1 as its device. When a device goes, the kernel
 # moves the device reference of every bundle away from it, cached or not;
