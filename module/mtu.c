@@ -121,6 +121,7 @@ static void ipsecif_mtu_work(struct work_struct *work)
 static int ipsecif_km_notify(struct xfrm_state *x, const struct km_event *c)
 {
 	struct ipsecif_net *in;
+	struct net *net;
 
 	switch (c->event) {
 	case XFRM_MSG_EXPIRE:
@@ -135,9 +136,11 @@ static int ipsecif_km_notify(struct xfrm_state *x, const struct km_event *c)
 	default:
 		return 0;
 	}
-	if (x && !x->if_id)
+	/* c->net is set only when there is no state (a flush). */
+	net = x ? xs_net(x) : c->net;
+	if ((x && !x->if_id) || !net)
 		return 0;
-	in = ipsecif_pernet(c->net);
+	in = ipsecif_pernet(net);
 	if (!in || !READ_ONCE(in->ready))	/* no init of ours ran */
 		return 0;
 	spin_lock_bh(&in->work_lock);
