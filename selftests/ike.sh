@@ -201,6 +201,25 @@ check_no_clear_ping "host-to-host: still no ping in clear"
 check_ge "host-to-host: ... the ping after the rekeys went as ESP" 2 \
 	"$(capture_count "$B" veth0 "src host $UNDER4_A and ip proto 50")"
 
+# The physical link re-created under the running tunnel (PPPoE, LTE): both
+# ipsec1 wait for veth0 and attach again by themselves; traffic and IKE
+# rekeying resume with no command to ipsecif or charon.
+check "host-to-host: the wire deleted under the tunnel" ip -n "$A" link del veth0
+check "host-to-host: ... A's ipsec1 waits for veth0" sh -c \
+	"ip -n $A -d link show ipsec1 | grep -q 'dev veth0 (absent)'"
+check "host-to-host: the wire re-created, same names and addresses" wire_link
+check "host-to-host: ... A's ipsec1 attached again by itself" sh -c \
+	"ip -n $A -d link show ipsec1 | grep -q 'dev veth0 ' &&
+	 ! ip -n $A -d link show ipsec1 | grep -q absent"
+capture_start "$B" veth0
+check "host-to-host: ping the peer again" wait_for 25 ping_ok "$A" $UNDER4_B
+check "host-to-host: IKE rekey over the re-created link" \
+	swan "$WORK/a" --rekey --ike a
+check "host-to-host: ... a new IKE_SA is established" wait_for 100 \
+	sas_match '^a: #([3-9]|[1-9][0-9]+),.*ESTABLISHED'
+capture_stop
+check_no_clear_ping "host-to-host: no ping in clear over the re-created link"
+
 
 # --- rekeying under traffic, zero cleartext ---------------------------------
 check_setup "rekeying: charons start, IKE rekey every 12s, CHILD every 8s" \
