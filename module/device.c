@@ -221,8 +221,7 @@ static int ipsecif_parse_link_name(struct net *net, struct net_device *self,
 	parms->link = 0;
 	if (!parms->link_name[0])
 		return 0;
-	if (!dev_valid_name(parms->link_name) ||
-	    strchr(parms->link_name, '%')) {
+	if (!ipsecif_name_ok(parms->link_name)) {
 		NL_SET_ERR_MSG_ATTR(extack, attr, "invalid link device name");
 		return -EINVAL;
 	}
@@ -373,7 +372,7 @@ static int ipsecif_check_rest(struct net_device *dev, struct nlattr *tb[],
 	if (tb[IFLA_IFNAME]) {
 		nla_strscpy(name, tb[IFLA_IFNAME], sizeof(name));
 		if (strcmp(name, dev->name) &&
-		    (!dev_valid_name(name) || strchr(name, '%') ||
+		    (!ipsecif_name_ok(name) ||
 		     __dev_get_by_name(dev_net(dev), name))) {
 			NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_IFNAME],
 					    "new name is invalid or taken");

@@ -94,6 +94,7 @@ int ipsecif_create_at_load(unsigned int count);
 u32 ipsecif_default_if_id(const char *name);
 
 /* link.c */
+bool ipsecif_name_ok(const char *name);
 void ipsecif_set_link(struct ipsecif *p, int link, const char *name);
 void ipsecif_get_link_name(struct ipsecif *p, char *name);
 void ipsecif_link_event(struct net_device *phys, unsigned long event);

@@ -14,6 +14,18 @@
 #include "ipsecif.h"
 
 /**
+ * ipsecif_name_ok() - a name a device can be given or registered under
+ * @name: the name, NUL-terminated
+ *
+ * dev_valid_name(), and no '%': a pattern such as "ppp%d" names no device
+ * in particular, so the name it would become cannot be checked or awaited.
+ */
+bool ipsecif_name_ok(const char *name)
+{
+	return dev_valid_name(name) && !strchr(name, '%');
+}
+
+/**
  * ipsecif_set_link() - attach, wait for or detach the link
  * @p: the device
  * @link: ifindex of the link in @p->net, 0 when absent or none
@@ -131,7 +143,7 @@ static int ipsecif_link_spec(char *item, unsigned int count, char **link)
 		       item, count);
 		return -EINVAL;
 	}
-	if (!dev_valid_name(*link) || strchr(*link, '%')) {
+	if (!ipsecif_name_ok(*link)) {
 		pr_err("links=: \"%s\" is not a valid device name\n", *link);
 		return -EINVAL;
 	}
