@@ -264,14 +264,14 @@ deb_run() {
 			if dkms remove "ipsecif/$ver" -k "$KVER" >"$DEBOUT/hook-$k.log" 2>&1 &&
 			   [ ! -e "/lib/modules/$KVER/updates/dkms/ipsecif.ko" ] &&
 			   /etc/kernel/postinst.d/dkms "$KVER" >>"$DEBOUT/hook-$k.log" 2>&1 &&
-			   dkms status -m ipsecif -v "$ver" -k "$KVER" | grep -q ': installed'; then
+			   dkms status -m ipsecif -v "$ver" -k "$KVER" 2>/dev/null | grep -q ': installed'; then
 				tap ok "$k: deb: the kernel hook /etc/kernel/postinst.d/dkms builds and installs it for $KVER again"
 			else
 				tap fail "$k: deb: the kernel hook /etc/kernel/postinst.d/dkms builds and installs it for $KVER again"
 				tail -10 "$DEBOUT/hook-$k.log" | sed 's/^/#   /'
 			fi
 		fi
-		if dkms status -m ipsecif -v "$ver" -k "$KVER" | grep -q ': installed'; then
+		if dkms status -m ipsecif -v "$ver" -k "$KVER" 2>/dev/null | grep -q ': installed'; then
 			tap ok "$k: deb: DKMS built and installed ipsecif/$ver for $KVER"
 		else
 			tap fail "$k: deb: DKMS built and installed ipsecif/$ver for $KVER" \
@@ -298,10 +298,7 @@ deb_run() {
 			grep -q 'cannot find script I/O ports' "$DEBOUT/console-$k.log" || break
 			echo "# $k: deb: boot $boot: virtme-init found no console ports; booting again"
 		done
-		if ! grep -q '^1\.\.[0-9]' "$DEBOUT/$k.tap" 2>/dev/null; then
-			tap fail "$k: deb: VM booted and ran deb-guest.sh" "console tail below"
-			grep -v 'virtme initramfs' "$DEBOUT/console-$k.log" | tail -30 | sed 's/^/#   /'
-		fi
+		touch "$DEBOUT/$k.tap"
 		while IFS= read -r line; do
 			case $line in
 			"not ok "*) tap fail "$k: deb: ${line#not ok * }" ;;
@@ -309,7 +306,14 @@ deb_run() {
 			"#   "*) echo "$line" ;;
 			esac
 		done <"$DEBOUT/$k.tap"
+		if ! grep -q '^1\.\.[0-9]' "$DEBOUT/$k.tap"; then
+			tap fail "$k: deb: VM booted and ran deb-guest.sh to its end" "console tail below"
+			grep -v 'virtme initramfs' "$DEBOUT/console-$k.log" | tail -30 | sed 's/^/#   /'
+			continue
+		fi
 		splat=$(log_clean "$DEBOUT/console-$k.log")
+		grep -q 'Kernel command line:' "$DEBOUT/console-$k.log" ||
+			splat="no kernel log on the console"
 		if [ -z "$splat" ]; then
 			tap ok "$k: deb: kernel log has no BUG, WARNING or Oops"
 		else
@@ -335,7 +339,7 @@ deb_run() {
 	left=$(ls -d "$iplib/link_ipsec.so" /usr/sbin/ipsecif /etc/modprobe.d/ipsecif.conf 2>/dev/null)
 	[ -z "$left" ] && tap ok "deb: no link_ipsec.so in $iplib, no /usr/sbin/ipsecif, no /etc/modprobe.d/ipsecif.conf" ||
 		tap fail "deb: no link_ipsec.so in $iplib, no /usr/sbin/ipsecif, no /etc/modprobe.d/ipsecif.conf" "$(echo $left)"
-	left=$(ls -d /usr/src/ipsecif-* /var/lib/dkms/ipsecif 2>/dev/null; dkms status -m ipsecif 2>&1)
+	left=$(ls -d /usr/src/ipsecif-* /var/lib/dkms/ipsecif 2>/dev/null; dkms status -m ipsecif 2>/dev/null)
 	[ -z "$left" ] && tap ok "deb: no /usr/src/ipsecif-*, no dkms tree entry, dkms status empty" ||
 		tap fail "deb: no /usr/src/ipsecif-*, no dkms tree entry, dkms status empty" "$(echo $left)"
 	left=$(deb_files_left)
