@@ -262,7 +262,7 @@ deb_run() {
 		if [ $plain = 1 ]; then
 			plain=0
 			if dkms remove "ipsecif/$ver" -k "$KVER" >"$DEBOUT/hook-$k.log" 2>&1 &&
-			   [ ! -e "/lib/modules/$KVER/updates/dkms/ipsecif.ko" ] &&
+			   ! ls /lib/modules/"$KVER"/updates/dkms/ipsecif.ko* >/dev/null 2>&1 &&
 			   /etc/kernel/postinst.d/dkms "$KVER" >>"$DEBOUT/hook-$k.log" 2>&1 &&
 			   dkms status -m ipsecif -v "$ver" -k "$KVER" 2>/dev/null | grep -q ': installed'; then
 				tap ok "$k: deb: the kernel hook /etc/kernel/postinst.d/dkms builds and installs it for $KVER again"
