@@ -9,6 +9,7 @@
 #   make demo            the main job, end to end, in a VM
 #   make bench           ipsecif vs xfrmi vs policy-based IPsec, one VM boot
 #   make lint            checkpatch --strict, sparse (C=2) and W=1
+#   make deb             ipsecif-dkms and ipsecif .debs into build/deb, lintian
 
 KVER	?= $(shell uname -r)
 KDIR	?= /lib/modules/$(KVER)/build
@@ -41,7 +42,7 @@ install-userspace: userspace
 clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null || true
 	$(MAKE) -C userspace clean
-	rm -rf .vm-out
+	rm -rf .vm-out build
 
 check:
 	bash selftests/vm/run.sh --kernels "$(KERNELS)" --tests "$(TESTS)"
@@ -59,5 +60,8 @@ bench:
 lint:
 	bash scripts/lint.sh
 
+deb:
+	bash scripts/deb.sh $(CURDIR)/build/deb
+
 .PHONY: all module userspace modules_install install-module install-userspace \
-	install clean check check-busy demo bench lint
+	install clean check check-busy demo bench lint deb

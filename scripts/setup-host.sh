@@ -1,8 +1,9 @@
 #!/bin/bash
 # Install what building and testing ipsecif needs on a Debian 12 host (root).
 # Idempotent: every step checks before it acts. Used by `make check` and `make demo`.
-#   scripts/setup-host.sh [6.1] [6.12] [7.2] [debug] [lint] [bench]
-# (default: the three kernels; lint: checkpatch and sparse; bench: iperf3)
+#   scripts/setup-host.sh [6.1] [6.12] [7.2] [debug] [lint] [bench] [deb]
+# (default: the three kernels; lint: checkpatch and sparse; bench: iperf3;
+# deb: what `make deb` needs, and with nothing else only that)
 set -euo pipefail
 
 KERNELS=${*:-"6.1 6.12 7.2"}
@@ -143,7 +144,10 @@ sid_root() {
 # The benchmark needs iperf3 on whichever root the VM boots.
 case " $KERNELS " in *" bench "*) SID_PKGS+=" iperf3" ;; esac
 
-host_tools
+# Building the Debian packages (make deb): debhelper with dh_dkms, lintian.
+DEB_PKGS="build-essential dpkg-dev debhelper dh-dkms lintian libmnl-dev pkg-config git"
+
+[ "$KERNELS" = deb ] || host_tools
 for k in $KERNELS; do
 	case $k in
 	6.1) kernel_61 ;;
@@ -152,6 +156,7 @@ for k in $KERNELS; do
 	debug) kernel_debug ;;
 	lint) need_pkgs linux-source-6.12 sparse ;;	# checkpatch.pl, sparse
 	bench) need_pkgs iperf3 ;;
+	deb) need_pkgs $DEB_PKGS ;;
 	*) echo "setup-host.sh: unknown kernel '$k'" >&2; exit 1 ;;
 	esac
 done
