@@ -114,6 +114,29 @@ SID_PKGS="gcc make kmod iproute2 libc6-dev libmnl-dev pkg-config
 	linux-headers-amd64 linux-image-amd64 udev xz-utils tcpdump nftables
 	iptables jq procps iputils-ping busybox socat python3 man-db ethtool $IKE_PKGS"
 
+# libreswan (5.2, sid) for the libreswan test, beside strongSwan: the two
+# conflict as packages, so its package is unpacked into /opt/libreswan of
+# the sid root, and only its libraries are installed.
+LSW_LIBS="libnss3-tools libcurl4-gnutls libevent-core-2.1-7t64
+	libevent-pthreads-2.1-7t64 libldap2 libldns3t64 libnspr4 libnss3
+	libunbound8 dns-root-data libaudit1 libpam0g libselinux1 libcap-ng0"
+SID_PKGS+=" $LSW_LIBS"
+
+# pluto runs its helpers from /usr/libexec/ipsec, whatever its own path:
+# that directory (no package of the root owns it) points into the copy.
+sid_libreswan() {
+	if [ ! -x "$SID/opt/libreswan/usr/libexec/ipsec/pluto" ]; then
+		log "unpacking sid's libreswan into $SID/opt/libreswan (not installed: it conflicts with strongSwan)"
+		rm -f "$SID"/tmp/libreswan_*.deb
+		chroot "$SID" sh -c 'cd /tmp && apt-get download -qq libreswan' >&2
+		mkdir -p "$SID/opt/libreswan"
+		dpkg -x "$SID"/tmp/libreswan_*.deb "$SID/opt/libreswan"
+		rm -f "$SID"/tmp/libreswan_*.deb
+	fi
+	[ -e "$SID/usr/libexec/ipsec" ] ||
+		ln -s /opt/libreswan/usr/libexec/ipsec "$SID/usr/libexec/ipsec"
+}
+
 sid_root() {
 	local missing=() p
 	if [ ! -f "$SID/.ipsecif-ready" ]; then
@@ -132,13 +155,15 @@ sid_root() {
 		chroot "$SID" dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 			grep -q 'ok installed' || missing+=("$p")
 	done
-	[ ${#missing[@]} = 0 ] && return
-	log "installing ${missing[*]} in $SID"
-	mountpoint -q "$SID/proc" || mount -t proc proc "$SID/proc"
-	chroot "$SID" apt-get update -qq >&2
-	chroot "$SID" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends "${missing[@]}" >&2
-	umount "$SID/proc" || true
+	if [ ${#missing[@]} != 0 ]; then
+		log "installing ${missing[*]} in $SID"
+		mountpoint -q "$SID/proc" || mount -t proc proc "$SID/proc"
+		chroot "$SID" apt-get update -qq >&2
+		chroot "$SID" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends "${missing[@]}" >&2
+		umount "$SID/proc" || true
+	fi
+	sid_libreswan
 }
 
 # The benchmark needs iperf3 on whichever root the VM boots.
