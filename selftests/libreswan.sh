@@ -260,6 +260,9 @@ capture_start "$B" veth0
 check_up "host-to-host: the IPsec SA between the hosts comes up" h2h
 check "host-to-host: the peer is routed into ipsec1 (by updown)" wait_for 50 sh -c \
 	"ip -n $A route get $UNDER4_B | grep -q 'dev ipsec1'"
+check "host-to-host: updown put A's address on ipsec1, the route's source" sh -c \
+	"ip -n $A route get $UNDER4_B | grep -q 'dev ipsec1 .*src $UNDER4_A' &&
+	 ip -n $A -4 addr show dev ipsec1 | grep -q 'inet $UNDER4_A/32'"
 check_eq "host-to-host: no mark on any SA or policy" 0 \
 	"$({ ip -n "$A" xfrm state; ip -n "$A" xfrm policy; } | grep -c mark)"
 check "host-to-host: ping the peer through ipsec1" ping_ok "$A" $UNDER4_B
@@ -273,8 +276,9 @@ check_ge "host-to-host: ESP on the wire" 4 "$(capture_count "$B" veth0 'ip proto
 check_ge "host-to-host: the rekeys' IKE messages went in clear (bypass)" 4 \
 	"$(capture_count "$B" veth0 'udp port 500 or udp port 4500')"
 check "host-to-host: terminate" whack a --name h2h --terminate
-check "host-to-host: updown removed the peer's route" wait_for 50 sh -c \
-	"! ip -n $A route get $UNDER4_B | grep -q 'dev ipsec1'"
+check "host-to-host: updown removed the peer's route and A's address" wait_for 50 sh -c \
+	"! ip -n $A route get $UNDER4_B | grep -q 'dev ipsec1' &&
+	 ! ip -n $A -4 addr show dev ipsec1 | grep -q inet"
 
 lsw_stop
 ksft_exit
