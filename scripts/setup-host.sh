@@ -133,7 +133,8 @@ sid_libreswan() {
 		dpkg -x "$SID"/tmp/libreswan_*.deb "$SID/opt/libreswan"
 		rm -f "$SID"/tmp/libreswan_*.deb
 	fi
-	[ -e "$SID/usr/libexec/ipsec" ] ||
+	# (-L: the link's target resolves only inside the root)
+	[ -e "$SID/usr/libexec/ipsec" ] || [ -L "$SID/usr/libexec/ipsec" ] ||
 		ln -s /opt/libreswan/usr/libexec/ipsec "$SID/usr/libexec/ipsec"
 }
 
