@@ -533,6 +533,7 @@ static int ipsecif_create_one(unsigned int n)
 	p->dev = dev;
 	p->net = &init_net;
 	p->if_id = ipsecif_default_if_id(name);
+	p->mtu_auto = true;	/* as ip link add without an MTU */
 	if (ipsecif_find(&init_net, p->if_id)) {
 		pr_warn("if_id %u of %s is taken, not creating it\n",
 			p->if_id, name);
@@ -545,7 +546,10 @@ static int ipsecif_create_one(unsigned int n)
 	return err;
 }
 
-/* The devices=N module parameter: ipsec0..ipsec{N-1}, down and detached. */
+/*
+ * The devices=N module parameter: ipsec0..ipsec{N-1}, down and detached,
+ * their MTU automatic once attached.
+ */
 int ipsecif_create_at_load(unsigned int count)
 {
 	unsigned int i;

@@ -121,6 +121,13 @@ check_eq "ipsec0 has if_id 16384, detached" "kind ipsec link 0 if_id 16384" \
 	"$(python3 "$SELFTESTS/ipsecnl.py" show ipsec0)"
 check_eq "ipsec2 has if_id 2" "kind ipsec link 0 if_id 2" \
 	"$(python3 "$SELFTESTS/ipsecnl.py" show ipsec2)"
+check_eq "their MTU is automatic, as for ip link add (mtu_auto on)" on \
+	"$(ip -d -j link show ipsec1 | jq -r '.[0].linkinfo.info_data.mtu_auto')"
+ip link add bvl0 type veth peer name bvl1
+check "ipsec1 attached to a veth" ip link set ipsec1 type ipsec dev bvl0
+check "... its MTU now fits a tunnel over the veth's 1500" wait_for 50 sh -c \
+	"[ \$(cat /sys/class/net/ipsec1/mtu) -lt 1500 ]"
+ip link del bvl0
 check "nft ruleset naming them loads in one step" nft -f - <<'NFT'
 table inet ipsecif_boot {
 	chain input {
