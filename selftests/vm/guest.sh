@@ -24,6 +24,18 @@ dump_stuck() {	# dump_stuck PID: what the stuck test and the kernel are doing
 	done >"$out/stuck-stacks.txt"
 }
 
+# Keep the kernel's packet-timestamp static key on for the whole run. Each
+# ping and tcpdump would otherwise switch it on and off, and every switch
+# patches kernel text. Under QEMU's TCG that patching has twice left a CPU
+# on a stale int3 (6.12: "Oops: int3" in netif_rx_internal and
+# get_random_u16, with no ipsecif code involved): fewer patches, fewer
+# chances.
+python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_TIMESTAMP, 1)
+time.sleep(1e6)' &
+tstamp_holder=$!
+
 for t in "$@"; do
 	echo "# guest: running $t"
 	# Where a failing test may leave its logs (daemon logs, captures).
@@ -45,6 +57,7 @@ for t in "$@"; do
 	echo "# $t took $(($(date +%s) - t0))s" >>"$out/$t.tap"
 	grep -E '^(not )?ok ' "$out/$t.tap" | sed "s/^/# $t: /"
 done
+kill "$tstamp_holder" 2>/dev/null
 # Unload to catch leaks and refcount bugs at module exit.
 modprobe -r ipsecif 2>/dev/null
 if [ -w /sys/kernel/debug/kmemleak ]; then
