@@ -40,18 +40,8 @@ UPDOWN=/usr/lib/ipsecif/updown
 load_module || ksft_skip_all "ipsecif module not available"
 wire || ksft_skip_all "cannot create namespaces and veth"
 WORK=$(mktemp -d /tmp/ipsecif-lsw.XXXXXX)
-PLUTO_PIDS=()
-lsw_stop() {
-	local pid
-	for pid in "${PLUTO_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	for pid in "${PLUTO_PIDS[@]}"; do
-		wait "$pid" 2>/dev/null
-	done
-	PLUTO_PIDS=()
-}
-trap 'lsw_stop; cleanup; keep_artifacts "$WORK"; rm -rf "$WORK"' EXIT
+# The plutos join strongswan.sh's IKE_PIDS: cleanup()'s ike_stop ends them.
+trap 'cleanup; keep_artifacts "$WORK"; rm -rf "$WORK"' EXIT
 
 # site NS LAN4 LAN6: ipsec1 attached to veth0, a LAN on dummy lan0
 site() {
@@ -120,10 +110,10 @@ lsw_start() {
 		--nofork --config $dir/ipsec.conf --rundir $dir/run \
 		--nssdir $dir/nss --secretsfile $dir/ipsec.secrets --ipsecdir $dir \
 		--no-dnssec" >"$dir/pluto.out" 2>&1 </dev/null &
-	PLUTO_PIDS+=($!)
+	IKE_PIDS+=($!)
 	for ((i = 0; i < 300; i++)); do
 		whack "$me" --status >/dev/null 2>&1 && return 0
-		kill -0 "${PLUTO_PIDS[-1]}" 2>/dev/null || return 1
+		kill -0 "${IKE_PIDS[-1]}" 2>/dev/null || return 1
 		sleep 0.2
 	done
 	return 1
@@ -283,5 +273,5 @@ check "host-to-host: updown removed the peer's route and A's address" wait_for 5
 	"! ip -n $A route get $UNDER4_B | grep -q 'dev ipsec1' &&
 	 ! ip -n $A -4 addr show dev ipsec1 | grep -q inet"
 
-lsw_stop
+ike_stop
 ksft_exit
