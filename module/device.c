@@ -481,12 +481,13 @@ struct rtnl_link_ops ipsecif_link_ops __read_mostly = {
 	.get_link_net	= ipsecif_get_link_net,
 };
 
-int ipsecif_net_init(struct ipsecif_net *in)
+int ipsecif_net_init(struct ipsecif_net *in, struct net *net)
 {
 	int err;
 
 	INIT_LIST_HEAD(&in->devs);
 	ipsecif_mtu_net_init(in);
+	ipsecif_bundle_net_init(in, net);
 	err = rhashtable_init(&in->table, &ipsecif_rht_params);
 	if (!err)
 		in->ready = true;
@@ -496,6 +497,7 @@ int ipsecif_net_init(struct ipsecif_net *in)
 void ipsecif_net_destroy(struct ipsecif_net *in)
 {
 	ipsecif_mtu_net_exit(in);
+	ipsecif_bundle_net_exit(in);
 	WARN_ON_ONCE(!list_empty(&in->devs));
 	rhashtable_destroy(&in->table);
 }

@@ -7,7 +7,9 @@
 
 #include <linux/netdevice.h>
 #include <linux/rhashtable-types.h>
+#include <linux/seqlock.h>
 #include <linux/u64_stats_sync.h>
+#include <net/flow.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <uapi/linux/ipsecif.h>
@@ -40,6 +42,31 @@ struct ipsecif_stats {
 };
 
 /*
+ * What of an inner flow of one family decides the device's bundle, and
+ * what it was derived from (bundle.c). gen 0: none computed yet.
+ */
+struct ipsecif_flowmask {
+	u32 gen;			/* this computation, for cache entries */
+	u32 if_id;			/* the if_id it was computed for */
+	int rt_genid;			/* the family's route generation then */
+	u32 xfrm_seq;			/* the namespace's SA changes then */
+	u8 src_bits;			/* address prefixes that matter */
+	u8 dst_bits;
+	bool ports;			/* ports, ICMP type/code, GRE key */
+	bool proto;
+	bool transport;			/* a template in transport mode */
+	bool whole;			/* security contexts: the whole flow */
+};
+
+/* A flow as the bundle cache keys it (bundle.c). */
+struct ipsecif_bundle_key {
+	struct flowi fl;		/* masked, or whole when gen is 0 */
+	u32 if_id;
+	u32 gen;
+	bool tunnel_only;		/* no template in transport mode */
+};
+
+/*
  * One ipsec device. @net is the namespace it was created in: its SAs and
  * policies live there, and so does @link. The device itself may be moved
  * to another namespace and keeps encrypting in @net (as WireGuard does).
@@ -56,7 +83,10 @@ struct ipsecif {
 	spinlock_t link_lock;		/* for readers without RTNL */
 	bool mtu_auto;			/* MTU follows link and SAs (mtu.c) */
 	bool mtu_updating;		/* we are setting it: not a pin */
-	struct ipsecif_bundle __percpu *bundle;	/* see xfrm.c */
+	struct ipsecif_bundles __percpu *bundles;	/* see bundle.c */
+	seqlock_t mask_lock;		/* the transmit path reads @mask */
+	struct ipsecif_flowmask mask[2];	/* IPv4, IPv6 */
+	struct ipsecif_flowmask mask_next[2];	/* being computed; RTNL */
 	struct ipsecif_stats __percpu *stats;
 };
 
@@ -67,8 +97,12 @@ struct ipsecif_net {
 	struct rhashtable table;	/* if_id -> struct ipsecif, RCU */
 	struct list_head devs;		/* all devices, under RTNL */
 	bool ready;			/* init has run, exit has not */
-	spinlock_t work_lock;		/* ready vs. queueing mtu_work */
+	spinlock_t work_lock;		/* ready vs. queueing the works */
 	struct work_struct mtu_work;	/* SAs changed: update MTUs */
+	struct net *net;		/* the namespace this is of */
+	atomic_t xfrm_seq;		/* SAs added, changed or deleted */
+	u32 mask_gen;			/* masks computed; RTNL */
+	struct work_struct mask_work;	/* compute the devices' masks */
 };
 
 extern unsigned int ipsecif_net_id;
@@ -87,7 +121,7 @@ static inline bool netif_is_ipsecif(const struct net_device *dev)
 
 /* device.c */
 struct ipsecif *ipsecif_find(struct net *net, u32 if_id);
-int ipsecif_net_init(struct ipsecif_net *in);
+int ipsecif_net_init(struct ipsecif_net *in, struct net *net);
 void ipsecif_net_kill(struct net *net, struct list_head *kill);
 void ipsecif_net_destroy(struct ipsecif_net *in);
 int ipsecif_create_at_load(unsigned int count);
@@ -107,6 +141,21 @@ void ipsecif_mtu_net_init(struct ipsecif_net *in);
 void ipsecif_mtu_net_exit(struct ipsecif_net *in);
 void ipsecif_mtu_init(void);
 void ipsecif_mtu_exit(void);
+
+/* bundle.c */
+int ipsecif_bundle_init(struct ipsecif *p);
+void ipsecif_bundle_free(struct ipsecif *p);
+void ipsecif_bundle_flush(struct ipsecif *p);
+void ipsecif_bundle_key(struct ipsecif *p, const struct flowi *fl,
+			unsigned short family, u32 if_id,
+			struct ipsecif_bundle_key *key);
+struct dst_entry *ipsecif_bundle_get(struct ipsecif *p,
+				     const struct ipsecif_bundle_key *key);
+void ipsecif_bundle_set(struct ipsecif *p, const struct ipsecif_bundle_key *key,
+			struct dst_entry *dst);
+void ipsecif_bundle_xfrm_changed(struct ipsecif_net *in);
+void ipsecif_bundle_net_init(struct ipsecif_net *in, struct net *net);
+void ipsecif_bundle_net_exit(struct ipsecif_net *in);
 
 /* stats.c */
 extern const struct ethtool_ops ipsecif_ethtool_ops;
@@ -134,9 +183,6 @@ struct net_device *ipsecif_xfrmi_find(struct net *net, u32 if_id);
 void ipsecif_xfrmi_warn(struct net_device *dev);
 void ipsecif_xfrm_exit(void);
 void ipsecif_claim_if_cb(void);
-int ipsecif_bundle_init(struct ipsecif *p);
-void ipsecif_bundle_free(struct ipsecif *p);
-void ipsecif_bundle_flush(struct ipsecif *p);
 void ipsecif_release_if_cb(void);
 
 #endif /* _IPSECIF_H */

@@ -28,7 +28,7 @@ unsigned int ipsecif_net_id __read_mostly;
 
 static int __net_init ipsecif_net_init_ops(struct net *net)
 {
-	return ipsecif_net_init(ipsecif_pernet(net));
+	return ipsecif_net_init(ipsecif_pernet(net), net);
 }
 
 static void __net_exit ipsecif_net_exit_ops(struct net *net)

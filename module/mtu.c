@@ -143,6 +143,7 @@ static int ipsecif_km_notify(struct xfrm_state *x, const struct km_event *c)
 	in = ipsecif_pernet(net);
 	if (!in || !READ_ONCE(in->ready))	/* no init of ours ran */
 		return 0;
+	ipsecif_bundle_xfrm_changed(in);
 	spin_lock_bh(&in->work_lock);
 	if (in->ready)
 		queue_work(system_unbound_wq, &in->mtu_work);

@@ -458,87 +458,6 @@ void ipsecif_xfrm_exit(void)
 
 /* --- transmit ----------------------------------------------------------- */
 
-/*
- * The last bundle each CPU built, keyed by the flow it was built for. A
- * connected socket keeps its bundle in its dst cache; a device sees the
- * packets of many flows and would otherwise build a bundle per packet.
- * xfrm invalidates a bundle for us exactly as for a socket (dst_check():
- * SA or policy replaced or deleted, route changed, device down), and
- * moves its device reference away when that device is unregistered. The
- * key holds if_id and link (flowi_oif): after a changelink entries miss.
- * Only the owning CPU touches an entry's key, in its transmit path (BH
- * off). Its dst is also dropped from elsewhere (ipsecif_bundle_flush():
- * SAs deleted, the device down or changed), so that no cached bundle
- * keeps a deleted SA and its keys alive: the dst pointer is exchanged
- * atomically, and read under RCU (BH off) with dst_hold_safe(), as dsts
- * are freed after a grace period.
- */
-struct ipsecif_bundle {
-	struct flowi fl;
-	u32 if_id;
-	struct dst_entry *dst;
-};
-
-int ipsecif_bundle_init(struct ipsecif *p)
-{
-	p->bundle = alloc_percpu(struct ipsecif_bundle);
-	return p->bundle ? 0 : -ENOMEM;
-}
-
-void ipsecif_bundle_free(struct ipsecif *p)
-{
-	int cpu;
-
-	if (!p->bundle)
-		return;
-	for_each_possible_cpu(cpu)
-		dst_release(per_cpu_ptr(p->bundle, cpu)->dst);
-	free_percpu(p->bundle);
-	p->bundle = NULL;
-}
-
-static struct dst_entry *ipsecif_bundle_get(struct ipsecif *p,
-					    const struct flowi *fl, u32 if_id)
-{
-	struct ipsecif_bundle *b = this_cpu_ptr(p->bundle);
-	struct dst_entry *dst = READ_ONCE(b->dst);
-
-	if (!dst || b->if_id != if_id || memcmp(&b->fl, fl, sizeof(*fl)))
-		return NULL;
-	if (!dst_check(dst, 0)) {
-		if (cmpxchg(&b->dst, dst, NULL) == dst)
-			dst_release(dst);
-		return NULL;
-	}
-	/* Fails when ipsecif_bundle_flush() just dropped the last one. */
-	return dst_hold_safe(dst) ? dst : NULL;
-}
-
-static void ipsecif_bundle_set(struct ipsecif *p, const struct flowi *fl,
-			       u32 if_id, struct dst_entry *dst)
-{
-	struct ipsecif_bundle *b = this_cpu_ptr(p->bundle);
-
-	memcpy(&b->fl, fl, sizeof(*fl));
-	b->if_id = if_id;
-	dst_hold(dst);
-	dst_release(xchg(&b->dst, dst));
-}
-
-/**
- * ipsecif_bundle_flush() - drop every CPU's cached bundle of a device
- * @p: the device
- *
- * Context: any; the cache refills on the next packet.
- */
-void ipsecif_bundle_flush(struct ipsecif *p)
-{
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		dst_release(xchg(&per_cpu_ptr(p->bundle, cpu)->dst, NULL));
-}
-
 /* Route of the inner destination through the physical device @link. */
 static struct dst_entry *ipsecif_link_route(struct ipsecif *p,
 					    struct sk_buff *skb,
@@ -573,26 +492,27 @@ static struct dst_entry *ipsecif_link_route(struct ipsecif *p,
 
 /*
  * The route xfrm starts from. Transport-mode SAs send along it, so when
- * attached it is the route through the physical device (a host-to-host
- * tunnel to the IKE peer then needs no fwmark). Tunnel-mode SAs look up
- * their own outer route, through fl->flowi_oif = link, and ignore it.
- * Otherwise the packet's own route: if it leads back into the device,
- * the loop check drops the packet.
+ * attached and the if_id has transport-mode templates it is the route
+ * through the physical device (a host-to-host tunnel to the IKE peer then
+ * needs no fwmark). Tunnel-mode SAs look up their own outer route, through
+ * fl->flowi_oif = link, and only take the family from it: the packet's own
+ * route serves, as for xfrm_interface. Without one, or detached, the
+ * packet's own route: if it leads back into the device, the loop check
+ * drops the packet.
  */
 static struct dst_entry *ipsecif_underlay(struct ipsecif *p,
 					  struct sk_buff *skb,
-					  const struct flowi *fl, int link)
+					  const struct flowi *fl, int link,
+					  bool tunnel_only)
 {
-	struct dst_entry *dst = link ? ipsecif_link_route(p, skb, fl, link) :
-				       NULL;
+	struct dst_entry *dst = skb_dst(skb);
 
-	if (dst)
-		return dst;
 	/* A forwarded packet's route may be held without a reference. */
-	dst = skb_dst(skb);
-	if (!dst || !dst_hold_safe(dst))
-		return ERR_PTR(-ENETUNREACH);
-	return dst;
+	if (dst && (!link || (tunnel_only && !(dst->flags & DST_NOXFRM))) &&
+	    dst_hold_safe(dst))
+		return dst;
+	dst = link ? ipsecif_link_route(p, skb, fl, link) : NULL;
+	return dst ?: ERR_PTR(-ENETUNREACH);
 }
 
 /* Flow of the inner packet, as xfrm policies see it. */
@@ -858,16 +778,17 @@ static void ipsecif_unreachable(struct ipsecif *p, struct sk_buff *skb,
  * The xfrm bundle that encrypts @skb with the SAs of @if_id, or NULL when
  * there is none or it would loop (counted; the caller drops the packet).
  */
-static struct dst_entry *ipsecif_bundle(struct ipsecif *p,
-					struct net_device *dev,
-					struct sk_buff *skb,
-					const struct flowi *fl, u32 if_id)
+static struct dst_entry *ipsecif_bundle_new(struct ipsecif *p,
+					    struct net_device *dev,
+					    struct sk_buff *skb,
+					    const struct flowi *fl, u32 if_id,
+					    bool tunnel_only)
 {
 	int link = fl->flowi_oif;
 	struct dst_entry *dst;
 
 	ipsecif_count(p, IPSECIF_TX_BUNDLE_LOOKUPS);
-	dst = ipsecif_underlay(p, skb, fl, link);
+	dst = ipsecif_underlay(p, skb, fl, link, tunnel_only);
 	if (IS_ERR(dst)) {
 		ipsecif_unreachable(p, skb, NULL, IPSECIF_TX_NO_ROUTE);
 		return NULL;
@@ -950,6 +871,7 @@ netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
 	struct ipsecif *p = netdev_priv(dev);
 	u32 if_id = READ_ONCE(p->if_id);
 	int link = READ_ONCE(p->link);
+	struct ipsecif_bundle_key key;
 	unsigned int len = skb->len;
 	struct dst_entry *dst;
 	struct flowi fl;
@@ -974,12 +896,14 @@ netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
 		return NETDEV_TX_OK;
 	}
 	fl.flowi_oif = link;
-	dst = ipsecif_bundle_get(p, &fl, if_id);
+	ipsecif_bundle_key(p, &fl, skb->protocol == htons(ETH_P_IP) ?
+			   AF_INET : AF_INET6, if_id, &key);
+	dst = ipsecif_bundle_get(p, &key);
 	if (!dst) {
-		dst = ipsecif_bundle(p, dev, skb, &fl, if_id);
+		dst = ipsecif_bundle_new(p, dev, skb, &fl, if_id, key.tunnel_only);
 		if (!dst)
 			goto drop;
-		ipsecif_bundle_set(p, &fl, if_id, dst);
+		ipsecif_bundle_set(p, &key, dst);
 	}
 	if (ipsecif_too_big(skb, dst)) {
 		ipsecif_count(p, IPSECIF_TX_TOO_BIG);

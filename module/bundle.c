@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipsecif: the bundle cache of the transmit path.
+ *
+ * A connected socket keeps its xfrm bundle in its dst cache; a device sees
+ * the packets of many flows and, without a cache, builds a bundle for each
+ * packet (as xfrm_interface does). Keying a cache by the whole flow misses
+ * on every packet when flows interleave, and a cache that grows with the
+ * flows is what made Linux remove its flow cache (4.14): attacker-chosen
+ * flows made it a denial-of-service vector.
+ *
+ * What decides a device's bundle is much smaller than the flow. xfrm picks
+ * the best policy of the if_id whose selector matches the flow, then for
+ * each template the best SA whose selector (if any) matches. Two flows
+ * that agree on every bit those selectors read get the same bundle: the
+ * longest address prefixes of the if_id's outbound policies and SAs, the
+ * protocol and ports only if a selector names them, the whole addresses
+ * if a template is in transport mode (the SA's addresses are the flow's),
+ * and, for IPv4, the DSCP (the outer route is looked up with it). So each
+ * device keeps, per family, the mask its policies and SAs call for, and a
+ * few bundles per CPU keyed by the masked flow: one 0.0.0.0/0 policy makes
+ * every flow of a family share one bundle, whatever its ports.
+ *
+ * A mask is valid while nothing it was derived from may have changed:
+ * inserting a policy bumps the family's route generation (rt_genid), and
+ * xfrm tells our key manager of every SA added, changed or deleted
+ * (ipsecif_bundle_xfrm_changed()). A stale mask is not used: the packet is
+ * keyed by its whole flow, as a socket would be, and a worker computes the
+ * mask again. An SA that names ports (no IKE daemon installs one: they
+ * leave ports to the policies) counts from its notification on, which
+ * follows its insertion in the same system call.
+ *
+ * xfrm invalidates a cached bundle as it does a socket's (dst_check(): SA
+ * or policy replaced or deleted, route changed, device down). Cached
+ * bundles are also dropped when SAs change, the device goes down or is
+ * re-bound (ipsecif_bundle_flush()), so that none keeps a deleted SA and
+ * its keys alive: the dst pointers are exchanged atomically and read
+ * under RCU with dst_hold_safe(), as dsts are freed after a grace period.
+ */
+
+#include <linux/inetdevice.h>
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
+#include <net/ipv6.h>
+#include <net/route.h>
+#include <net/xfrm.h>
+
+#include "ipsecif.h"
+
+#define IPSECIF_BUNDLES	4	/* per CPU and device: bounded memory */
+
+struct ipsecif_bundle {
+	struct flowi key;	/* the masked flow */
+	u32 if_id;
+	u32 gen;		/* of the mask; 0: keyed by the whole flow */
+	struct dst_entry *dst;
+};
+
+struct ipsecif_bundles {
+	struct ipsecif_bundle b[IPSECIF_BUNDLES];
+	unsigned int next;	/* the entry a miss replaces */
+};
+
+static int ipsecif_family_index(unsigned short family)
+{
+	return family == AF_INET6;
+}
+
+static int ipsecif_rt_genid(struct net *net, unsigned short family)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	if (family == AF_INET6)
+		return rt_genid_ipv6(net);
+#endif
+	return rt_genid_ipv4(net);
+}
+
+/* --- the mask: what of a flow decides its bundle ------------------------ */
+
+static void ipsecif_mask_sel(struct ipsecif_flowmask *m,
+			     const struct xfrm_selector *sel)
+{
+	m->src_bits = max(m->src_bits, sel->prefixlen_s);
+	m->dst_bits = max(m->dst_bits, sel->prefixlen_d);
+	if (sel->sport_mask || sel->dport_mask)
+		m->ports = true;
+	if (sel->proto)
+		m->proto = true;
+}
+
+static struct ipsecif_flowmask *ipsecif_mask_of(struct net *net, u32 if_id,
+						unsigned short family)
+{
+	struct ipsecif *p;
+
+	if (!if_id || (family != AF_INET && family != AF_INET6))
+		return NULL;
+	p = ipsecif_find(net, if_id);
+	return p ? &p->mask_next[ipsecif_family_index(family)] : NULL;
+}
+
+/* xfrm_policy_walk() callback, under the policy lock. */
+static int ipsecif_mask_policy(struct xfrm_policy *pol, int dir, int count,
+			       void *net)
+{
+	struct ipsecif_flowmask *m;
+	int i;
+
+	if (dir != XFRM_POLICY_OUT)
+		return 0;
+	rcu_read_lock();
+	m = ipsecif_mask_of(net, pol->if_id, pol->family);
+	if (m) {
+		ipsecif_mask_sel(m, &pol->selector);
+		if (pol->security)
+			m->whole = true;
+		for (i = 0; i < pol->xfrm_nr; i++) {
+			u8 mode = pol->xfrm_vec[i].mode;
+
+			if (mode != XFRM_MODE_TUNNEL && mode != XFRM_MODE_BEET)
+				m->transport = true;
+		}
+		if (m->transport) {	/* the SAs' addresses are the flow's */
+			m->src_bits = 128;
+			m->dst_bits = 128;
+		}
+	}
+	rcu_read_unlock();
+	return 0;
+}
+
+/* xfrm_state_walk() callback, under the state lock. */
+static int ipsecif_mask_state(struct xfrm_state *x, int count, void *net)
+{
+	struct ipsecif_flowmask *m;
+
+	if (!x->sel.family)
+		return 0;	/* matches every flow */
+	rcu_read_lock();
+	m = ipsecif_mask_of(net, x->if_id, x->sel.family);
+	if (m) {
+		ipsecif_mask_sel(m, &x->sel);
+		if (x->security)
+			m->whole = true;
+	}
+	rcu_read_unlock();
+	return 0;
+}
+
+static void ipsecif_mask_walk(struct net *net)
+{
+	struct xfrm_policy_walk pw;
+	struct xfrm_state_walk sw;
+
+	xfrm_policy_walk_init(&pw, XFRM_POLICY_TYPE_ANY);
+	xfrm_policy_walk(net, &pw, ipsecif_mask_policy, net);
+	xfrm_policy_walk_done(&pw, net);
+	xfrm_state_walk_init(&sw, 0, NULL);
+	xfrm_state_walk(net, &sw, ipsecif_mask_state, net);
+	xfrm_state_walk_done(&sw, net);
+}
+
+/*
+ * Compute every device's masks again. The generations are read before the
+ * walks: a policy or SA that comes later makes the result stale, never
+ * wrong.
+ */
+static void ipsecif_mask_work(struct work_struct *work)
+{
+	struct ipsecif_net *in = container_of(work, struct ipsecif_net,
+					      mask_work);
+	int rt4, rt6 = 0, i;
+	struct ipsecif *p;
+	u32 seq;
+
+	rtnl_lock();
+	list_for_each_entry(p, &in->devs, list)
+		memset(p->mask_next, 0, sizeof(p->mask_next));
+	rt4 = rt_genid_ipv4(in->net);
+#if IS_ENABLED(CONFIG_IPV6)
+	rt6 = rt_genid_ipv6(in->net);
+#endif
+	seq = atomic_read(&in->xfrm_seq);
+	smp_mb();	/* the generations before what the walks read */
+	ipsecif_mask_walk(in->net);
+	list_for_each_entry(p, &in->devs, list) {
+		if (!++in->mask_gen)
+			in->mask_gen = 1;
+		for (i = 0; i < 2; i++) {
+			p->mask_next[i].if_id = p->if_id;
+			p->mask_next[i].rt_genid = i ? rt6 : rt4;
+			p->mask_next[i].xfrm_seq = seq;
+			p->mask_next[i].gen = in->mask_gen;
+		}
+		write_seqlock_bh(&p->mask_lock);
+		memcpy(p->mask, p->mask_next, sizeof(p->mask));
+		write_sequnlock_bh(&p->mask_lock);
+	}
+	rtnl_unlock();
+}
+
+static void ipsecif_mask_refresh(struct ipsecif_net *in)
+{
+	if (work_pending(&in->mask_work))
+		return;
+	spin_lock_bh(&in->work_lock);
+	if (in->ready)
+		queue_work(system_unbound_wq, &in->mask_work);
+	spin_unlock_bh(&in->work_lock);
+}
+
+/**
+ * ipsecif_bundle_xfrm_changed() - SAs of a namespace were added or changed
+ * @in: the namespace's state
+ *
+ * Every mask of the namespace is stale from now on.
+ * Context: any (xfrm's key manager notification).
+ */
+void ipsecif_bundle_xfrm_changed(struct ipsecif_net *in)
+{
+	atomic_inc(&in->xfrm_seq);
+	ipsecif_mask_refresh(in);
+}
+
+static void ipsecif_mask4(struct flowi4 *fl4, const struct ipsecif_flowmask *m)
+{
+	fl4->saddr &= inet_make_mask(min_t(u8, m->src_bits, 32));
+	fl4->daddr &= inet_make_mask(min_t(u8, m->dst_bits, 32));
+	if (!m->ports)
+		memset(&fl4->uli, 0, sizeof(fl4->uli));
+	if (!m->proto)
+		fl4->flowi4_proto = 0;
+}
+
+static void ipsecif_mask6(struct flowi6 *fl6, const struct ipsecif_flowmask *m)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	ipv6_addr_prefix(&fl6->saddr, &fl6->saddr, m->src_bits);
+	ipv6_addr_prefix(&fl6->daddr, &fl6->daddr, m->dst_bits);
+	fl6->flowlabel = 0;	/* no selector or route of xfrm reads it */
+	if (!m->ports)
+		memset(&fl6->uli, 0, sizeof(fl6->uli));
+	if (!m->proto)
+		fl6->flowi6_proto = 0;
+#endif
+}
+
+/**
+ * ipsecif_bundle_key() - the cache key of a flow
+ * @p: the device
+ * @fl: the flow, its oif the link
+ * @family: AF_INET or AF_INET6
+ * @if_id: the device's if_id for this packet
+ * @key: set to the key
+ *
+ * The masked flow when the device's mask is current, else the whole flow
+ * (and a new mask is asked for).
+ * Context: transmit path, bottom halves disabled.
+ */
+void ipsecif_bundle_key(struct ipsecif *p, const struct flowi *fl,
+			unsigned short family, u32 if_id,
+			struct ipsecif_bundle_key *key)
+{
+	struct ipsecif_net *in = ipsecif_pernet(p->net);
+	struct ipsecif_flowmask m;
+	unsigned int seq;
+
+	do {
+		seq = read_seqbegin(&p->mask_lock);
+		m = p->mask[ipsecif_family_index(family)];
+	} while (read_seqretry(&p->mask_lock, seq));
+
+	key->fl = *fl;
+	key->if_id = if_id;
+	key->gen = 0;
+	key->tunnel_only = false;
+	if (!m.gen || m.if_id != if_id ||
+	    m.rt_genid != ipsecif_rt_genid(p->net, family) ||
+	    m.xfrm_seq != (u32)atomic_read(&in->xfrm_seq)) {
+		ipsecif_mask_refresh(in);
+		return;
+	}
+	key->tunnel_only = !m.transport;
+	if (m.whole)
+		return;
+	key->gen = m.gen;
+	if (family == AF_INET)
+		ipsecif_mask4(&key->fl.u.ip4, &m);
+	else
+		ipsecif_mask6(&key->fl.u.ip6, &m);
+}
+
+/* --- the cache ---------------------------------------------------------- */
+
+static bool ipsecif_bundle_match(const struct ipsecif_bundle *b,
+				 const struct ipsecif_bundle_key *key)
+{
+	return b->gen == key->gen && b->if_id == key->if_id &&
+	       !memcmp(&b->key, &key->fl, sizeof(key->fl));
+}
+
+/**
+ * ipsecif_bundle_get() - a cached bundle for a key, with a reference
+ * @p: the device
+ * @key: from ipsecif_bundle_key()
+ *
+ * Return: the bundle, or NULL when none is cached or it is no longer valid.
+ * Context: transmit path, bottom halves disabled.
+ */
+struct dst_entry *ipsecif_bundle_get(struct ipsecif *p,
+				     const struct ipsecif_bundle_key *key)
+{
+	struct ipsecif_bundles *c = this_cpu_ptr(p->bundles);
+	struct dst_entry *dst;
+	int i;
+
+	for (i = 0; i < IPSECIF_BUNDLES; i++) {
+		struct ipsecif_bundle *b = &c->b[i];
+
+		dst = READ_ONCE(b->dst);
+		if (!dst || !ipsecif_bundle_match(b, key))
+			continue;
+		if (!dst_check(dst, 0)) {
+			if (cmpxchg(&b->dst, dst, NULL) == dst)
+				dst_release(dst);
+			return NULL;
+		}
+		/* Fails when ipsecif_bundle_flush() just dropped the last one. */
+		return dst_hold_safe(dst) ? dst : NULL;
+	}
+	return NULL;
+}
+
+/**
+ * ipsecif_bundle_set() - cache a bundle for a key
+ * @p: the device
+ * @key: from ipsecif_bundle_key()
+ * @dst: the bundle; the cache takes a reference of its own
+ *
+ * Context: transmit path, bottom halves disabled.
+ */
+void ipsecif_bundle_set(struct ipsecif *p, const struct ipsecif_bundle_key *key,
+			struct dst_entry *dst)
+{
+	struct ipsecif_bundles *c = this_cpu_ptr(p->bundles);
+	struct ipsecif_bundle *b = &c->b[c->next];
+
+	c->next = (c->next + 1) % IPSECIF_BUNDLES;
+	b->key = key->fl;
+	b->if_id = key->if_id;
+	b->gen = key->gen;
+	dst_hold(dst);
+	dst_release(xchg(&b->dst, dst));
+}
+
+/**
+ * ipsecif_bundle_flush() - drop every CPU's cached bundles of a device
+ * @p: the device
+ *
+ * Context: any; the cache refills on the next packets.
+ */
+void ipsecif_bundle_flush(struct ipsecif *p)
+{
+	int cpu, i;
+
+	for_each_possible_cpu(cpu) {
+		struct ipsecif_bundles *c = per_cpu_ptr(p->bundles, cpu);
+
+		for (i = 0; i < IPSECIF_BUNDLES; i++)
+			dst_release(xchg(&c->b[i].dst, NULL));
+	}
+}
+
+/**
+ * ipsecif_bundle_init() - the cache of a new device
+ * @p: the device
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ipsecif_bundle_init(struct ipsecif *p)
+{
+	seqlock_init(&p->mask_lock);
+	p->bundles = alloc_percpu(struct ipsecif_bundles);
+	return p->bundles ? 0 : -ENOMEM;
+}
+
+/**
+ * ipsecif_bundle_free() - free the cache of a device no packet can reach
+ * @p: the device
+ */
+void ipsecif_bundle_free(struct ipsecif *p)
+{
+	if (!p->bundles)
+		return;
+	ipsecif_bundle_flush(p);
+	free_percpu(p->bundles);
+	p->bundles = NULL;
+}
+
+/**
+ * ipsecif_bundle_net_init() - per-namespace state of the masks
+ * @in: the namespace's state
+ * @net: the namespace
+ */
+void ipsecif_bundle_net_init(struct ipsecif_net *in, struct net *net)
+{
+	in->net = net;
+	INIT_WORK(&in->mask_work, ipsecif_mask_work);
+}
+
+/**
+ * ipsecif_bundle_net_exit() - no mask work of this namespace runs, or will
+ * @in: the namespace's state, no longer ready (ipsecif_mtu_net_exit())
+ *
+ * Context: process, RTNL not held.
+ */
+void ipsecif_bundle_net_exit(struct ipsecif_net *in)
+{
+	cancel_work_sync(&in->mask_work);
+}

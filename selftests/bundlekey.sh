@@ -1,0 +1,182 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The bundle cache's key (module/bundle.c): flows share a cached bundle
+# only when a fresh xfrm lookup would give them the same one.
+#
+# Topology: wire() A -- veth0 -- B; ipsec1 (if_id 1) attached to veth0 on A,
+# 172.16.1.1/24 and fd01::1/64 on it. Only A's outbound SAs matter: every
+# check counts the packets each SA of A encrypted.
+#
+# Cases:
+#  - one 0.0.0.0/0 policy: datagrams from 300 source ports (a flow flood)
+#    share one bundle (lookups counted by tx_bundle_lookups), IPv4 and IPv6
+#  - two policies that differ only by destination port, each with its own
+#    SA: interleaved flows each take their own SA
+#  - the same by protocol (ICMP vs UDP) and by address prefix (a /25 inside
+#    the /0), and with a policy added while the flows share one bundle
+#  - an SA that names a port, added while the flows share one bundle
+source "$(dirname "$0")/lib.sh"
+
+load_module || ksft_skip_all "ipsecif module not available"
+wire || ksft_skip_all "cannot create namespaces and veth"
+command -v python3 >/dev/null || ksft_skip_all "python3 is not installed"
+
+ip -n "$A" link add ipsec1 link veth0 type ipsec
+ip -n "$A" link set ipsec1 up
+ip -n "$A" addr add 172.16.1.1/24 dev ipsec1
+ip -n "$A" addr add fd01::1/64 dev ipsec1 nodad
+
+# sa_pk SPI: packets A's outbound SA SPI has encrypted
+sa_pk() {
+	ip -n "$A" -s xfrm state get src $UNDER4_A dst $UNDER4_B proto esp spi "$1" \
+		2>/dev/null | sed -n '/lifetime current/{n;s/.* \([0-9]*\)(packets).*/\1/p}'
+}
+lookups() { counter "$A" ipsec1 tx_bundle_lookups; }
+# at_most DESC MAX ACTUAL (a route or SA change elsewhere in the namespace
+# may make the device compute its mask again: a lookup or two)
+at_most() {
+	if [ "$3" -le "$2" ] 2>/dev/null; then
+		ok "$1"
+	else
+		nok "$1"
+		echo "#   expected at most $2, got '$3'"
+	fi
+}
+
+# out_sa SPI [SELECTOR...]: an outbound SA of its own reqid, and a policy of
+# if_id 1 with the selector (priority 100: before the 0.0.0.0/0 one)
+out_sa() {
+	local spi=$1
+	shift
+	sa "$A" $UNDER4_A $UNDER4_B "$spi" $KEY_AB 1 &&
+	ip -n "$A" xfrm policy add dir out "$@" if_id 1 priority 100 \
+		tmpl src $UNDER4_A dst $UNDER4_B proto esp reqid "$spi" mode tunnel
+}
+
+# send DST SPORT ROUNDS DPORT...: ROUNDS rounds of one datagram to each
+# DPORT, each from the next source port, all from CPU 0 (the cache is per
+# CPU). Nothing answers: only what A encrypts counts.
+send() {
+	ip netns exec "$A" taskset -c 0 python3 -c '
+import socket, sys
+dst, sport, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
+for _ in range(rounds):
+    for dport in sys.argv[4:]:
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("", sport))
+        sport += 1
+        s.sendto(b"ipsecif", (dst, int(dport)))
+        s.close()
+' "$@"
+}
+
+# shared DST BASE: the device's mask for DST's family comes into force
+# (until the worker has computed it, packets are keyed by the whole flow):
+# a flow to DST from a new source port (from BASE on, each call its own)
+# then finds the bundle cached, with no lookup. Polled, bounded.
+shared() {
+	local l i p=$2
+	for ((i = 0; i < 150; i++)); do
+		send "$1" $p 1 9
+		l=$(lookups)
+		send "$1" $((p + 1)) 1 9
+		p=$((p + 2))
+		[ "$(lookups)" = "$l" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+SPORT=20000
+
+check "tunnel: SA 0x100, policy 0.0.0.0/0 and ::/0 of if_id 1" \
+	tunnel "$A" $UNDER4_A $UNDER4_B 0x100 0x200 $KEY_AB $KEY_BA 1
+
+# --- a flow flood shares one bundle --------------------------------------
+check "0.0.0.0/0: new source ports find the bundle cached" shared 172.16.1.2 40000
+l0=$(lookups) p0=$(sa_pk 0x100)
+send 172.16.1.2 30000 300 9
+at_most "0.0.0.0/0: 300 datagrams from 300 source ports: at most 2 bundle lookups" \
+	$((l0 + 2)) "$(lookups)"
+check_ge "0.0.0.0/0: ... all 300 encrypted with SA 0x100" $((p0 + 300)) "$(sa_pk 0x100)"
+check "::/0: the same for IPv6" shared fd01::2 41000
+l0=$(lookups)
+send fd01::2 30000 300 9
+at_most "::/0: 300 datagrams from 300 source ports: at most 2 bundle lookups" \
+	$((l0 + 2)) "$(lookups)"
+
+# --- policies that differ by port, protocol, prefix ----------------------
+# carried DESC SPI N: SA SPI has carried N packets; at least N for 0x100,
+# which the device's own IPv6 packets (MLD, router solicitations) share.
+carried() {
+	if [ "$2" = 0x100 ]; then
+		check_ge "$1" "$3" "$(sa_pk "$2")"
+	else
+		check_eq "$1" "$3" "$(sa_pk "$2")"
+	fi
+}
+
+# interleaved NAME SPI_A DPORT_A SPI_B DPORT_B [DST]: 50 rounds of one
+# datagram to each port; each SA carries exactly its port's 50.
+interleaved() {
+	local a0 b0
+	a0=$(sa_pk "$2") b0=$(sa_pk "$4")
+	send "${6:-172.16.1.2}" $SPORT 50 "$3" "$5"
+	SPORT=$((SPORT + 100))
+	carried "$1: SA $2 carried the 50 to port $3" "$2" $((a0 + 50))
+	carried "$1: SA $4 carried the 50 to port $5" "$4" $((b0 + 50))
+}
+
+check "ports: a policy for UDP port 5001 (SA 0x301)" out_sa 0x301 proto udp dport 5001
+check "ports: a policy for UDP port 5002 (SA 0x302)" out_sa 0x302 proto udp dport 5002
+interleaved "ports" 0x301 5001 0x302 5002
+interleaved "ports, another port beside" 0x301 5001 0x100 5003
+ip -n "$A" xfrm policy delete dir out proto udp dport 5001 if_id 1
+ip -n "$A" xfrm policy delete dir out proto udp dport 5002 if_id 1
+
+check "protocol: a policy for ICMP only (SA 0x303)" out_sa 0x303 proto icmp
+a0=$(sa_pk 0x303) b0=$(sa_pk 0x100)
+for _ in 1 2 3; do
+	ip netns exec "$A" taskset -c 0 ping -q -c 1 -W 1 172.16.1.2 >/dev/null 2>&1
+	send 172.16.1.2 $SPORT 1 9
+	SPORT=$((SPORT + 1))
+done
+check_eq "protocol: SA 0x303 carried the 3 pings" $((a0 + 3)) "$(sa_pk 0x303)"
+carried "protocol: SA 0x100 carried the 3 datagrams" 0x100 $((b0 + 3))
+ip -n "$A" xfrm policy delete dir out proto icmp if_id 1
+
+check "prefix: a policy for 172.16.1.128/25 (SA 0x304)" \
+	out_sa 0x304 dst 172.16.1.128/25
+check "prefix: new source ports to .200 find the bundle cached" \
+	shared 172.16.1.200 42000
+a0=$(sa_pk 0x304) b0=$(sa_pk 0x100)
+send 172.16.1.200 $SPORT 50 9
+send 172.16.1.100 $((SPORT + 50)) 50 9
+send 172.16.1.201 $((SPORT + 100)) 50 9
+SPORT=$((SPORT + 150))
+check_eq "prefix: SA 0x304 carried the 100 to .200 and .201" $((a0 + 100)) "$(sa_pk 0x304)"
+carried "prefix: SA 0x100 carried the 50 to .100" 0x100 $((b0 + 50))
+ip -n "$A" xfrm policy delete dir out dst 172.16.1.128/25 if_id 1
+
+# --- changes while flows share a bundle ----------------------------------
+check "while shared: ports 5004 and 5005 share one bundle" \
+	shared 172.16.1.2 43000
+l0=$(lookups)
+send 172.16.1.2 $SPORT 10 5004 5005
+SPORT=$((SPORT + 20))
+at_most "while shared: ... at most 1 lookup for 20 datagrams" $((l0 + 1)) "$(lookups)"
+check "while shared: a policy for port 5005 (SA 0x305) added" \
+	out_sa 0x305 proto udp dport 5005
+interleaved "policy added" 0x100 5004 0x305 5005
+ip -n "$A" xfrm policy delete dir out proto udp dport 5005 if_id 1
+
+check "while shared: again" shared 172.16.1.2 44000
+# The newer of two SAs of one template wins for the flows its selector takes.
+check "while shared: a newer SA for the same template, selector port 5007 only" \
+	ip -n "$A" xfrm state add src $UNDER4_A dst $UNDER4_B proto esp spi 0x306 \
+	reqid 0x100 mode tunnel aead 'rfc4106(gcm(aes))' $KEY_AB 128 if_id 1 \
+	sel src 0.0.0.0/0 dst 0.0.0.0/0 proto udp dport 5007
+interleaved "SA added" 0x100 5006 0x306 5007
+
+ksft_exit
