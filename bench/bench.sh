@@ -184,4 +184,7 @@ echo "bench: medians of $ROUNDS rounds"
 ratio ipsecif xfrmi
 ratio unattached xfrmi
 ratio ipsecif policy
+echo
+# The gateway: forwarded traffic, many flows, a flow flood (its own setup).
+bash ./forward.sh "$ROUNDS" "$SECS" || exit 1
 echo "bench: DONE"

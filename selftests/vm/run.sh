@@ -84,7 +84,7 @@ patient_virtme() {
 # make demo / make bench: build, boot the first kernel and run the demo
 # story or the benchmark live; both end with a "NAME: SUCCESS|DONE" line.
 demo() {
-	local k=${KERNELS%% *} out what=demo script=demo/demo.sh ok=SUCCESS extra=
+	local k=${KERNELS%% *} out limit what=demo script=demo/demo.sh ok=SUCCESS extra=
 	[ $DEMO = 2 ] && what=bench script=bench/bench.sh ok=DONE extra=bench
 	bash "$top/scripts/setup-host.sh" "$k" $extra >&2 || exit 1
 	resolve "$k" || { echo "$what: kernel $k is not installed"; exit 1; }
@@ -96,7 +96,10 @@ demo() {
 	build || { tail -20 "$OUT/build.log"; echo "$what: FAILED to build"; exit 1; }
 	vm=(vng --run "${ROOT%/}/boot/vmlinuz-$KVER" --disable-kvm --cpus 2 --memory 2G --user root)
 	[ "$ROOT" = / ] || vm+=(--root "$ROOT")
-	out=$(timeout 900 "${vm[@]}" --exec "bash /srv/ipsecif-$KVER/$script ${BENCH_ARGS:-}" \
+	# The benchmark's two topologies take about 15 minutes under emulation.
+	limit=900
+	[ $DEMO = 2 ] && limit=3600
+	out=$(timeout $limit "${vm[@]}" --exec "bash /srv/ipsecif-$KVER/$script ${BENCH_ARGS:-}" \
 		</dev/null 2>&1 | tee /dev/stderr)
 	grep -q "^$what: $ok" <<<"$out" && exit 0
 	grep -q "^$what: FAILED" <<<"$out" || echo "$what: FAILED (the VM did not finish)"
