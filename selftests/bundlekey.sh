@@ -44,7 +44,7 @@ at_most() {
 }
 
 # out_sa SPI [SELECTOR...]: an outbound SA of its own reqid, and a policy of
-# if_id 1 with the selector (priority 100: before the 0.0.0.0/0 one)
+# if_id 1 with the selector (priority 100: before the wide ones)
 out_sa() {
 	local spi=$1
 	shift
@@ -90,8 +90,16 @@ shared() {
 }
 SPORT=20000
 
-check "tunnel: SA 0x100, policy 0.0.0.0/0 and ::/0 of if_id 1" \
-	tunnel "$A" $UNDER4_A $UNDER4_B 0x100 0x200 $KEY_AB $KEY_BA 1
+# The wide policies rank last (priority 1000): the narrower ones below
+# (priority 100) come first wherever they match.
+wide() {
+	sa "$A" $UNDER4_A $UNDER4_B 0x100 $KEY_AB 1 &&
+	ip -n "$A" xfrm policy add dir out src 0.0.0.0/0 dst 0.0.0.0/0 if_id 1 \
+		priority 1000 tmpl src $UNDER4_A dst $UNDER4_B proto esp reqid 0x100 mode tunnel &&
+	ip -n "$A" xfrm policy add dir out src ::/0 dst ::/0 if_id 1 \
+		priority 1000 tmpl src $UNDER4_A dst $UNDER4_B proto esp reqid 0x100 mode tunnel
+}
+check "SA 0x100, outbound policies 0.0.0.0/0 and ::/0 of if_id 1" wide
 
 # --- a flow flood shares one bundle --------------------------------------
 check "0.0.0.0/0: new source ports find the bundle cached" shared 172.16.1.2 40000
