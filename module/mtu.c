@@ -151,6 +151,25 @@ static int ipsecif_km_notify(struct xfrm_state *x, const struct km_event *c)
 	return 0;
 }
 
+/*
+ * A policy added, changed or deleted: the bundle keys follow (an insert
+ * bumps the route generation too, before this notification; a delete
+ * does not, and would leave the keys finer than they need to be).
+ */
+static int ipsecif_km_notify_policy(struct xfrm_policy *xp, int dir,
+				    const struct km_event *c)
+{
+	struct net *net = xp ? xp_net(xp) : c->net;
+	struct ipsecif_net *in;
+
+	if ((xp && !xp->if_id) || !net)
+		return 0;
+	in = ipsecif_pernet(net);
+	if (in && READ_ONCE(in->ready))
+		ipsecif_bundle_xfrm_changed(in);
+	return 0;
+}
+
 static int ipsecif_km_acquire(struct xfrm_state *x, struct xfrm_tmpl *t,
 			      struct xfrm_policy *xp)
 {
@@ -165,6 +184,7 @@ static struct xfrm_policy *ipsecif_km_compile(struct sock *sk, int opt,
 
 static struct xfrm_mgr ipsecif_km = {
 	.notify		= ipsecif_km_notify,
+	.notify_policy	= ipsecif_km_notify_policy,
 	.acquire	= ipsecif_km_acquire,
 	.compile_policy	= ipsecif_km_compile,
 };

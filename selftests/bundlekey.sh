@@ -53,41 +53,57 @@ out_sa() {
 		tmpl src $UNDER4_A dst $UNDER4_B proto esp reqid "$spi" mode tunnel
 }
 
-# send DST SPORT ROUNDS DPORT...: ROUNDS rounds of one datagram to each
-# DPORT, each from the next source port, all from CPU 0 (the cache is per
-# CPU). Nothing answers: only what A encrypts counts.
-send() {
-	ip netns exec "$A" taskset -c 0 python3 -c '
-import socket, sys
-dst, sport, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+# One sender script for every check (python starts slowly under TCG):
+#  send DST SPORT ROUNDS DPORT...: ROUNDS rounds of one datagram to each
+#    DPORT, each from the next source port. Nothing answers: only what A
+#    encrypts counts.
+#  shared DST SPORT: the device's mask for DST's family comes into force
+#    (until the worker has computed it, packets are keyed by the whole
+#    flow): a datagram from a new source port then finds the bundle cached,
+#    with no lookup (tx_bundle_lookups unchanged). Polled, bounded.
+# All from CPU 0: the cache is per CPU.
+SENDER=$(mktemp)
+trap 'cleanup; rm -f "$SENDER"' EXIT
+cat >"$SENDER" <<'PY'
+import socket, subprocess, sys, time
+mode, dst, sport = sys.argv[1], sys.argv[2], int(sys.argv[3])
 fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
-for _ in range(rounds):
-    for dport in sys.argv[4:]:
-        s = socket.socket(fam, socket.SOCK_DGRAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("", sport))
-        sport += 1
-        s.sendto(b"ipsecif", (dst, int(dport)))
-        s.close()
-' "$@"
-}
 
-# shared DST BASE: the device's mask for DST's family comes into force
-# (until the worker has computed it, packets are keyed by the whole flow):
-# a flow to DST from a new source port (from BASE on, each call its own)
-# then finds the bundle cached, with no lookup. Polled, bounded.
-shared() {
-	local l i p=$2
-	for ((i = 0; i < 150; i++)); do
-		send "$1" $p 1 9
-		l=$(lookups)
-		send "$1" $((p + 1)) 1 9
-		p=$((p + 2))
-		[ "$(lookups)" = "$l" ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
+def send(dport):
+    global sport
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("", sport))
+    sport += 1
+    s.sendto(b"ipsecif", (dst, dport))
+    s.close()
+
+def lookups():
+    out = subprocess.run(["ethtool", "-S", "ipsec1"], capture_output=True,
+                         text=True).stdout
+    for line in out.splitlines():
+        k, _, v = line.strip().partition(":")
+        if k == "tx_bundle_lookups":
+            return int(v)
+    return None
+
+if mode == "send":
+    for _ in range(int(sys.argv[4])):
+        for dport in sys.argv[5:]:
+            send(int(dport))
+    sys.exit(0)
+for _ in range(150):
+    send(9)
+    n = lookups()
+    send(9)
+    if n is not None and lookups() == n:
+        sys.exit(0)
+    time.sleep(0.2)
+sys.exit(1)
+PY
+send() { ip netns exec "$A" taskset -c 0 python3 "$SENDER" send "$@"; }
+# shared DST BASE: see above (from BASE on, each call its own source ports)
+shared() { ip netns exec "$A" taskset -c 0 python3 "$SENDER" shared "$1" "$2"; }
 SPORT=20000
 
 # The wide policies rank last (priority 1000): the narrower ones below
