@@ -14,7 +14,8 @@
 # 64-byte UDP datagrams from 1 flow and from 16 interleaved flows (iperf3,
 # datagrams/s received); a flow flood: 64-byte UDP whose source port
 # cycles through 10,000 values (pktgen on C's link, packets/s reaching S).
-# Rounds rotate the order of the variants; medians with min and max.
+# Rounds rotate the order of the variants; medians with min and max, and
+# the ratios of ipsecif to the others per round (median, min, max).
 # Every variant must show that its SA carried the packets. For ipsecif, the
 # bundle lookups per packet (tx_bundle_lookups / tx_packets of A's device).
 #
@@ -218,9 +219,11 @@ for t in $LOADS; do
 	for pair in "ipsecif xfrmi" "ipsecif policy"; do
 		read -r a b <<<"$pair"
 		[ -f "$W/$a.$t" ] && [ -f "$W/$b.$t" ] || continue
-		line+=$(awk -v x="$(stats "$W/$a.$t" | cut -d' ' -f1)" \
-			-v y="$(stats "$W/$b.$t" | cut -d' ' -f1)" -v n="$a/$b" \
-			'BEGIN { printf " %s %.0f%%", n, 100 * x / y }')
+		# the ratio in each round (the two ran back to back): median [min-max]
+		paste "$W/$a.$t" "$W/$b.$t" | awk '{ printf "%.4f\n", $1 / $2 }' >"$W/ratio"
+		read -r med lo hi < <(stats "$W/ratio")
+		line+=$(awk -v m="$med" -v l="$lo" -v h="$hi" -v n="$a/$b" \
+			'BEGIN { printf " %s %.0f%% [%.0f-%.0f%%]", n, 100 * m, 100 * l, 100 * h }')
 	done
 	[ -f "$W/lookups.$t" ] &&
 		line+=" (ipsecif bundle lookups per packet: $(stats "$W/lookups.$t" | cut -d' ' -f1))"
