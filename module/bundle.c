@@ -53,6 +53,7 @@ struct ipsecif_bundle {
 	struct flowi key;	/* the masked flow */
 	u32 if_id;
 	u32 gen;		/* of the mask; 0: keyed by the whole flow */
+	unsigned short family;	/* a masked IPv4 flow may equal an IPv6 one */
 	struct dst_entry *dst;
 };
 
@@ -272,6 +273,7 @@ void ipsecif_bundle_key(struct ipsecif *p, const struct flowi *fl,
 
 	key->fl = *fl;
 	key->if_id = if_id;
+	key->family = family;
 	key->gen = 0;
 	key->tunnel_only = false;
 	if (!m.gen || m.if_id != if_id ||
@@ -296,6 +298,7 @@ static bool ipsecif_bundle_match(const struct ipsecif_bundle *b,
 				 const struct ipsecif_bundle_key *key)
 {
 	return b->gen == key->gen && b->if_id == key->if_id &&
+	       b->family == key->family &&
 	       !memcmp(&b->key, &key->fl, sizeof(key->fl));
 }
 
@@ -348,6 +351,7 @@ void ipsecif_bundle_set(struct ipsecif *p, const struct ipsecif_bundle_key *key,
 	c->next = (c->next + 1) % IPSECIF_BUNDLES;
 	b->key = key->fl;
 	b->if_id = key->if_id;
+	b->family = key->family;
 	b->gen = key->gen;
 	dst_hold(dst);
 	dst_release(xchg(&b->dst, dst));

@@ -63,6 +63,7 @@ struct ipsecif_bundle_key {
 	struct flowi fl;		/* masked, or whole when gen is 0 */
 	u32 if_id;
 	u32 gen;
+	unsigned short family;		/* masked flows of both may be equal */
 	bool tunnel_only;		/* no template in transport mode */
 };
 
