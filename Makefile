@@ -8,6 +8,7 @@
 #   make check-busy      the same while CPU hogs keep every host core busy
 #   make demo            the main job, end to end, in a VM
 #   make bench           ipsecif vs xfrmi vs policy-based IPsec, one VM boot
+#                        (BENCH=endpoint or BENCH=gateway: one topology)
 #   make lint            checkpatch --strict, sparse (C=2) and W=1
 #   make deb             ipsecif-dkms and ipsecif .debs into build/deb, lintian
 
@@ -54,7 +55,7 @@ demo:
 	bash selftests/vm/run.sh --demo --kernels "$(firstword $(KERNELS))"
 
 bench:
-	BENCH_ARGS="$(ROUNDS) $(BENCH_SECS) $(VARIANTS)" bash selftests/vm/run.sh --bench \
+	BENCH_ARGS="$(if $(BENCH),--only $(BENCH)) $(ROUNDS) $(BENCH_SECS) $(VARIANTS)" bash selftests/vm/run.sh --bench \
 		--kernels "$(firstword $(KERNELS))"
 
 lint:

@@ -31,7 +31,11 @@ KEY_AB=0x0123456789abcdef0123456789abcdef01234567
 KEY_BA=0x89abcdef0123456789abcdef0123456789abcdef
 W=$(mktemp -d /tmp/ipsecif-fwd.XXXXXX)
 
-fail() { echo "bench: FAILED: $*"; exit 1; }
+fail() {
+	echo "bench: FAILED: $*"
+	dmesg | tail -20 | sed 's/^/bench: kernel: /'
+	exit 1
+}
 cleanup() {
 	local v n
 	cat "$W"/*.pid 2>/dev/null | xargs -r kill 2>/dev/null
@@ -155,6 +159,19 @@ flood() {
 	awk -v n=$((r1 - r0)) -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%d\n", n / (t1 - t0) }'
 }
 
+# measure LOAD V: the load's figure over V. When iperf3 itself gives up
+# (its client starved under emulation: "server test duration expired"),
+# the run measured nothing and is tried again, at most twice, and said so.
+measure() {
+	local n
+	for n in 1 2 3; do
+		"$1" "$2" && return 0
+		echo "bench: gateway $1 over $2: try $n failed:" \
+			"$(jq -r '.error // "no figure"' "$W/out.json" 2>/dev/null)" >&2
+	done
+	return 1
+}
+
 # lookups V: ipsecif's bundle lookups and packets sent so far on A
 lookups() {
 	ip netns exec "fwd-$1-a" ethtool -S tun0 | awk '$1 == "tx_bundle_lookups:" { print $2 }'
@@ -175,7 +192,7 @@ for ((i = 1; i <= ROUNDS; i++)); do
 		v=${vs[(i - 1 + j) % ${#vs[@]}]}
 		for t in $LOADS; do
 			[ "$v" = ipsecif ] && l0=$(lookups "$v") p0=$(txpk "$v")
-			r=$($t "$v") || { cat "$W/out.json"; fail "gateway $t over $v, round $i"; }
+			r=$(measure "$t" "$v") || { cat "$W/out.json"; fail "gateway $t over $v, round $i"; }
 			echo "$r" >>"$W/$v.$t"
 			if [ "$v" = ipsecif ]; then
 				awk -v l=$(($(lookups "$v") - l0)) -v p=$(($(txpk "$v") - p0)) \

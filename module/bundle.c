@@ -46,6 +46,7 @@
 #include <net/xfrm.h>
 
 #include "ipsecif.h"
+#include "compat.h"
 
 #define IPSECIF_BUNDLES	4	/* per CPU and device: bounded memory */
 
@@ -206,7 +207,7 @@ static void ipsecif_mask_refresh(struct ipsecif_net *in)
 		return;
 	spin_lock_bh(&in->work_lock);
 	if (in->ready)
-		queue_work(system_unbound_wq, &in->mask_work);
+		queue_work(ipsecif_unbound_wq, &in->mask_work);
 	spin_unlock_bh(&in->work_lock);
 }
 

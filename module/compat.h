@@ -14,6 +14,16 @@
 #include <net/gso.h>
 #endif
 
+/*
+ * The unbound system workqueue: kernels that renamed it warn once for each
+ * work queued under the old name.
+ */
+#ifdef IPSECIF_HAVE_SYSTEM_DFL_WQ
+#define ipsecif_unbound_wq system_dfl_wq
+#else
+#define ipsecif_unbound_wq system_unbound_wq
+#endif
+
 static inline void ipsecif_set_lltx(struct net_device *dev)
 {
 #ifdef IPSECIF_HAVE_DEV_LLTX

@@ -13,6 +13,7 @@
 #include <net/xfrm.h>
 
 #include "ipsecif.h"
+#include "compat.h"
 
 /*
  * Before any SA exists: the overhead of the largest common ESP, IPv6
@@ -146,7 +147,7 @@ static int ipsecif_km_notify(struct xfrm_state *x, const struct km_event *c)
 	ipsecif_bundle_xfrm_changed(in);
 	spin_lock_bh(&in->work_lock);
 	if (in->ready)
-		queue_work(system_unbound_wq, &in->mtu_work);
+		queue_work(ipsecif_unbound_wq, &in->mtu_work);
 	spin_unlock_bh(&in->work_lock);
 	return 0;
 }

@@ -18,4 +18,5 @@ if has net/net_namespace.h '\(\*exit_rtnl\)'; then
 elif has net/net_namespace.h '\(\*exit_batch_rtnl\)'; then
 	echo -DIPSECIF_HAVE_EXIT_BATCH_RTNL
 fi
+has linux/workqueue.h 'struct workqueue_struct \*system_dfl_wq;' && echo -DIPSECIF_HAVE_SYSTEM_DFL_WQ
 exit 0
