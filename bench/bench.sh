@@ -160,8 +160,8 @@ echo "bench: kernel $(uname -r), $(nproc) CPUs, $ROUNDS rounds of ${SECS}s per t
 warm_crypto || fail "crypto warm-up"
 grep -A3 'rfc4106(gcm(aes))' /proc/crypto | sed -n 's/^driver *: /bench: AES-GCM driver: /p' |
 	sort -u
-if [ "$ONLY" = gateway ]; then
-	bash ./forward.sh "$ROUNDS" "$SECS" || exit 1
+if [ "$ONLY" = gateway ]; then	# VARIANTS: the gateway's variants and loads
+	bash ./forward.sh "$ROUNDS" "$SECS" ${*:-} || exit 1
 	echo "bench: DONE"
 	exit 0
 fi

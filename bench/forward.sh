@@ -19,14 +19,22 @@
 # Every variant must show that its SA carried the packets. For ipsecif, the
 # bundle lookups per packet (tx_bundle_lookups / tx_packets of A's device).
 #
-#   forward.sh ROUNDS SECONDS [VARIANT...]
+#   forward.sh ROUNDS SECONDS [VARIANT|LOAD...]   (default: all of both)
 set -u
 cd "$(dirname "$0")" || exit 1
 ROUNDS=${1:-3}
 SECS=${2:-5}
 shift $(($# < 2 ? $# : 2))
-VARIANTS=${*:-policy xfrmi ipsecif}
-LOADS="tcp1 tcp16 udp1 udp16 flood"
+VARIANTS= LOADS=
+for a in "$@"; do
+	case $a in
+	policy | xfrmi | ipsecif) VARIANTS+=" $a" ;;
+	tcp1 | tcp16 | udp1 | udp16 | flood) LOADS+=" $a" ;;
+	*) echo "bench: FAILED: gateway: no variant or load \"$a\""; exit 1 ;;
+	esac
+done
+VARIANTS=${VARIANTS:-policy xfrmi ipsecif}
+LOADS=${LOADS:-tcp1 tcp16 udp1 udp16 flood}
 KEY_AB=0x0123456789abcdef0123456789abcdef01234567
 KEY_BA=0x89abcdef0123456789abcdef0123456789abcdef
 W=$(mktemp -d /tmp/ipsecif-fwd.XXXXXX)

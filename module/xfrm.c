@@ -496,23 +496,29 @@ static struct dst_entry *ipsecif_link_route(struct ipsecif *p,
  * through the physical device (a host-to-host tunnel to the IKE peer then
  * needs no fwmark). Tunnel-mode SAs look up their own outer route, through
  * fl->flowi_oif = link, and only take the family from it: the packet's own
- * route serves, as for xfrm_interface. Without one, or detached, the
- * packet's own route: if it leads back into the device, the loop check
- * drops the packet.
+ * route serves, as for xfrm_interface. Detached, or without a route
+ * through the link (a forwarded packet whose destination only the device
+ * reaches, while the mask is recomputed), the packet's own route: if it
+ * leads back into the device, the loop check drops the packet.
  */
 static struct dst_entry *ipsecif_underlay(struct ipsecif *p,
 					  struct sk_buff *skb,
 					  const struct flowi *fl, int link,
 					  bool tunnel_only)
 {
-	struct dst_entry *dst = skb_dst(skb);
+	struct dst_entry *own = skb_dst(skb), *dst;
 
 	/* A forwarded packet's route may be held without a reference. */
-	if (dst && (!link || (tunnel_only && !(dst->flags & DST_NOXFRM))) &&
-	    dst_hold_safe(dst))
-		return dst;
+	if (own && (!link || (tunnel_only && !(own->flags & DST_NOXFRM))) &&
+	    dst_hold_safe(own))
+		return own;
 	dst = link ? ipsecif_link_route(p, skb, fl, link) : NULL;
-	return dst ?: ERR_PTR(-ENETUNREACH);
+	if (dst)
+		return dst;
+	/* No route to the inner destination through the link. */
+	if (own && dst_hold_safe(own))
+		return own;
+	return ERR_PTR(-ENETUNREACH);
 }
 
 /* Flow of the inner packet, as xfrm policies see it. */
