@@ -8,11 +8,6 @@ source "$(dirname "$0")/lib.sh"
 load_module || ksft_skip_all "ipsecif module not available"
 wire || ksft_skip_all "cannot create namespaces and veth"
 
-# Packets an SA has carried: sa_pk NS SRC DST SPI
-sa_pk() {
-	ip -n "$1" -s xfrm state get src "$2" dst "$3" proto esp spi "$4" 2>/dev/null |
-		sed -n '/lifetime current/{n;s/.* \([0-9]*\)(packets).*/\1/p}'
-}
 # Three pings of one flow (ICMP echo keys the cache by type and code),
 # always sent from CPU 0 so that they meet the entry the last ones left.
 pings() {

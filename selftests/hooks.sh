@@ -109,11 +109,6 @@ nested() {
 	ip -n "$N2" xfrm policy add dir in src $P1/32 dst $P2/32 proto esp \
 		tmpl src $P1 dst $P2 proto esp reqid 0x931 mode tunnel
 }
-# esp_sa NS SPI: packets an SA of NS has processed
-esp_sa() {
-	ip -n "$1" -s xfrm state get src $P1 dst $P2 proto esp spi "$2" |
-		sed -n '/lifetime current/{n;s/.* \([0-9]*\)(packets).*/\1/p}'
-}
 # polblock NS: inbound packets a "block" policy of NS refused
 polblock() {
 	ip netns exec "$1" awk '$1 == "XfrmInPolBlock" { print $2 }' /proc/net/xfrm_stat
@@ -127,7 +122,7 @@ nested_blocked() {	# nested_blocked: one echo request is refused by N2's policy
 }
 check "N1 -> N2: ESP in ESP (transport inside tunnel), inner layer allowed" nested
 check "... ping N1 -> N2 passes both layers" wait_for 5 nested_ping
-check_ge "... N2 decrypted both layers" 1 "$(esp_sa "$N2" 0x932)"
+check_ge "... N2 decrypted both layers" 1 "$(sa_pk "$N2" $P1 $P2 0x932)"
 check "N2: the inner ESP packet's inbound policy becomes \"block\"" \
 	ip -n "$N2" xfrm policy update dir in src $P1/32 dst $P2/32 proto esp action block
 check "with ipsecif loaded, xfrm_interface still refuses the nested ESP (XfrmInPolBlock)" \

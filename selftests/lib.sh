@@ -80,6 +80,16 @@ check_ge() {
 	fi
 }
 
+# at_most DESC MAX ACTUAL
+at_most() {
+	if [ "$3" -le "$2" ] 2>/dev/null; then
+		ok "$1"
+	else
+		nok "$1"
+		echo "#   expected at most $2, got '$3'"
+	fi
+}
+
 ksft_exit() {
 	cleanup
 	echo "1..$_n"
@@ -158,6 +168,12 @@ counters() {
 }
 counter() {
 	counters "$1" "$2" | awk -v k="$3" '$1 == k { print $2; f = 1 } END { if (!f) print "none" }'
+}
+
+# Packets an SA has carried: sa_pk NS SRC DST SPI
+sa_pk() {
+	ip -n "$1" -s xfrm state get src "$2" dst "$3" proto esp spi "$4" 2>/dev/null |
+		sed -n '/lifetime current/{n;s/.* \([0-9]*\)(packets).*/\1/p}'
 }
 
 # Two hosts on one wire: A 10.0.0.1 fd00::1, B 10.0.0.2 fd00::2.

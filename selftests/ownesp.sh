@@ -77,11 +77,6 @@ for ns in "$A" "$B"; do
 done
 
 # --- outer IPv4 fragments of our own ESP ---------------------------------------
-# Packets SA SPI of NS has carried: sa_pk NS SRC DST SPI
-sa_pk() {
-	ip -n "$1" -s xfrm state get src "$2" dst "$3" proto esp spi "$4" 2>/dev/null |
-		sed -n '/lifetime current/{n;s/.* \([0-9]*\)(packets).*/\1/p}'
-}
 check "fragments: host-to-host tunnel mode on both ends" both_ends tunnel
 # Pinned at 1500: with the automatic MTU the inner packet would be split
 # small enough for its ESP to fit, and no outer fragment would exist.
