@@ -38,6 +38,8 @@
  * under RCU with dst_hold_safe(), as dsts are freed after a grace period.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/inetdevice.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
@@ -93,12 +95,12 @@ static void ipsecif_mask_sel(struct ipsecif_flowmask *m,
 static struct ipsecif_flowmask *ipsecif_mask_of(struct net *net, u32 if_id,
 						unsigned short family)
 {
-	struct ipsecif *p;
+	struct ipsecif *sif;
 
 	if (!if_id || (family != AF_INET && family != AF_INET6))
 		return NULL;
-	p = ipsecif_find(net, if_id);
-	return p ? &p->mask_next[ipsecif_family_index(family)] : NULL;
+	sif = ipsecif_find(net, if_id);
+	return sif ? &sif->mask_next[ipsecif_family_index(family)] : NULL;
 }
 
 /* xfrm_policy_walk() callback, under the policy lock. */
@@ -172,12 +174,12 @@ static void ipsecif_mask_work(struct work_struct *work)
 	struct ipsecif_net *in = container_of(work, struct ipsecif_net,
 					      mask_work);
 	int rt4, rt6 = 0, i;
-	struct ipsecif *p;
+	struct ipsecif *sif;
 	u32 seq;
 
 	rtnl_lock();
-	list_for_each_entry(p, &in->devs, list)
-		memset(p->mask_next, 0, sizeof(p->mask_next));
+	list_for_each_entry(sif, &in->devs, list)
+		memset(sif->mask_next, 0, sizeof(sif->mask_next));
 	rt4 = rt_genid_ipv4(in->net);
 #if IS_ENABLED(CONFIG_IPV6)
 	rt6 = rt_genid_ipv6(in->net);
@@ -185,18 +187,18 @@ static void ipsecif_mask_work(struct work_struct *work)
 	seq = atomic_read(&in->xfrm_seq);
 	smp_mb();	/* the generations before what the walks read */
 	ipsecif_mask_walk(in->net);
-	list_for_each_entry(p, &in->devs, list) {
+	list_for_each_entry(sif, &in->devs, list) {
 		if (!++in->mask_gen)
 			in->mask_gen = 1;
 		for (i = 0; i < 2; i++) {
-			p->mask_next[i].if_id = p->if_id;
-			p->mask_next[i].rt_genid = i ? rt6 : rt4;
-			p->mask_next[i].xfrm_seq = seq;
-			p->mask_next[i].gen = in->mask_gen;
+			sif->mask_next[i].if_id = sif->if_id;
+			sif->mask_next[i].rt_genid = i ? rt6 : rt4;
+			sif->mask_next[i].xfrm_seq = seq;
+			sif->mask_next[i].gen = in->mask_gen;
 		}
-		write_seqlock_bh(&p->mask_lock);
-		memcpy(p->mask, p->mask_next, sizeof(p->mask));
-		write_sequnlock_bh(&p->mask_lock);
+		write_seqlock_bh(&sif->mask_lock);
+		memcpy(sif->mask, sif->mask_next, sizeof(sif->mask));
+		write_sequnlock_bh(&sif->mask_lock);
 	}
 	rtnl_unlock();
 }
@@ -249,7 +251,7 @@ static void ipsecif_mask6(struct flowi6 *fl6, const struct ipsecif_flowmask *m)
 
 /**
  * ipsecif_bundle_key() - the cache key of a flow
- * @p: the device
+ * @sif: the device
  * @fl: the flow, its oif the link
  * @family: AF_INET or AF_INET6
  * @if_id: the device's if_id for this packet
@@ -259,18 +261,18 @@ static void ipsecif_mask6(struct flowi6 *fl6, const struct ipsecif_flowmask *m)
  * (and a new mask is asked for).
  * Context: transmit path, bottom halves disabled.
  */
-void ipsecif_bundle_key(struct ipsecif *p, const struct flowi *fl,
+void ipsecif_bundle_key(struct ipsecif *sif, const struct flowi *fl,
 			unsigned short family, u32 if_id,
 			struct ipsecif_bundle_key *key)
 {
-	struct ipsecif_net *in = ipsecif_pernet(p->net);
+	struct ipsecif_net *in = ipsecif_pernet(sif->net);
 	struct ipsecif_flowmask m;
 	unsigned int seq;
 
 	do {
-		seq = read_seqbegin(&p->mask_lock);
-		m = p->mask[ipsecif_family_index(family)];
-	} while (read_seqretry(&p->mask_lock, seq));
+		seq = read_seqbegin(&sif->mask_lock);
+		m = sif->mask[ipsecif_family_index(family)];
+	} while (read_seqretry(&sif->mask_lock, seq));
 
 	key->fl = *fl;
 	key->if_id = if_id;
@@ -278,7 +280,7 @@ void ipsecif_bundle_key(struct ipsecif *p, const struct flowi *fl,
 	key->gen = 0;
 	key->tunnel_only = false;
 	if (!m.gen || m.if_id != if_id ||
-	    m.rt_genid != ipsecif_rt_genid(p->net, family) ||
+	    m.rt_genid != ipsecif_rt_genid(sif->net, family) ||
 	    m.xfrm_seq != (u32)atomic_read(&in->xfrm_seq)) {
 		ipsecif_mask_refresh(in);
 		return;
@@ -305,16 +307,16 @@ static bool ipsecif_bundle_match(const struct ipsecif_bundle *b,
 
 /**
  * ipsecif_bundle_get() - a cached bundle for a key, with a reference
- * @p: the device
+ * @sif: the device
  * @key: from ipsecif_bundle_key()
  *
  * Return: the bundle, or NULL when none is cached or it is no longer valid.
  * Context: transmit path, bottom halves disabled.
  */
-struct dst_entry *ipsecif_bundle_get(struct ipsecif *p,
+struct dst_entry *ipsecif_bundle_get(struct ipsecif *sif,
 				     const struct ipsecif_bundle_key *key)
 {
-	struct ipsecif_bundles *c = this_cpu_ptr(p->bundles);
+	struct ipsecif_bundles *c = this_cpu_ptr(sif->bundles);
 	struct dst_entry *dst;
 	int i;
 
@@ -337,16 +339,17 @@ struct dst_entry *ipsecif_bundle_get(struct ipsecif *p,
 
 /**
  * ipsecif_bundle_set() - cache a bundle for a key
- * @p: the device
+ * @sif: the device
  * @key: from ipsecif_bundle_key()
  * @dst: the bundle; the cache takes a reference of its own
  *
  * Context: transmit path, bottom halves disabled.
  */
-void ipsecif_bundle_set(struct ipsecif *p, const struct ipsecif_bundle_key *key,
+void ipsecif_bundle_set(struct ipsecif *sif,
+			const struct ipsecif_bundle_key *key,
 			struct dst_entry *dst)
 {
-	struct ipsecif_bundles *c = this_cpu_ptr(p->bundles);
+	struct ipsecif_bundles *c = this_cpu_ptr(sif->bundles);
 	struct ipsecif_bundle *b = &c->b[c->next];
 
 	c->next = (c->next + 1) % IPSECIF_BUNDLES;
@@ -360,16 +363,16 @@ void ipsecif_bundle_set(struct ipsecif *p, const struct ipsecif_bundle_key *key,
 
 /**
  * ipsecif_bundle_flush() - drop every CPU's cached bundles of a device
- * @p: the device
+ * @sif: the device
  *
  * Context: any; the cache refills on the next packets.
  */
-void ipsecif_bundle_flush(struct ipsecif *p)
+void ipsecif_bundle_flush(struct ipsecif *sif)
 {
 	int cpu, i;
 
 	for_each_possible_cpu(cpu) {
-		struct ipsecif_bundles *c = per_cpu_ptr(p->bundles, cpu);
+		struct ipsecif_bundles *c = per_cpu_ptr(sif->bundles, cpu);
 
 		for (i = 0; i < IPSECIF_BUNDLES; i++)
 			dst_release(xchg(&c->b[i].dst, NULL));
@@ -378,28 +381,28 @@ void ipsecif_bundle_flush(struct ipsecif *p)
 
 /**
  * ipsecif_bundle_init() - the cache of a new device
- * @p: the device
+ * @sif: the device
  *
  * Return: 0 or -ENOMEM.
  */
-int ipsecif_bundle_init(struct ipsecif *p)
+int ipsecif_bundle_init(struct ipsecif *sif)
 {
-	seqlock_init(&p->mask_lock);
-	p->bundles = alloc_percpu(struct ipsecif_bundles);
-	return p->bundles ? 0 : -ENOMEM;
+	seqlock_init(&sif->mask_lock);
+	sif->bundles = alloc_percpu(struct ipsecif_bundles);
+	return sif->bundles ? 0 : -ENOMEM;
 }
 
 /**
  * ipsecif_bundle_free() - free the cache of a device no packet can reach
- * @p: the device
+ * @sif: the device
  */
-void ipsecif_bundle_free(struct ipsecif *p)
+void ipsecif_bundle_free(struct ipsecif *sif)
 {
-	if (!p->bundles)
+	if (!sif->bundles)
 		return;
-	ipsecif_bundle_flush(p);
-	free_percpu(p->bundles);
-	p->bundles = NULL;
+	ipsecif_bundle_flush(sif);
+	free_percpu(sif->bundles);
+	sif->bundles = NULL;
 }
 
 /**

@@ -8,6 +8,7 @@
 #define _IPSECIF_COMPAT_H
 
 #include <linux/netdevice.h>
+#include <net/rtnetlink.h>
 #include <net/xfrm.h>
 
 #ifdef IPSECIF_HAVE_NET_GSO_H
@@ -65,36 +66,33 @@ static inline void ipsecif_extack_if_id_taken(struct netlink_ext_ack *extack,
 }
 
 /*
- * rtnl_link_ops.newlink: one body, two prototypes. IPSECIF_NEWLINK_DECL
- * names the arguments the body uses: dev, tb, data, extack.
+ * rtnl_link_ops.newlink: ipsecif_newlink() behind either prototype. The
+ * birth namespace is IFLA_LINK_NETNSID's if given, else where the device
+ * is created. Older kernels create the device in the link namespace first
+ * and move it afterwards, which gives the same answer.
  */
 #ifdef IPSECIF_NEWLINK_PARAMS
-#define IPSECIF_NEWLINK_DECL(fn)					\
-	fn(struct net_device *dev, struct rtnl_newlink_params *params,	\
-	   struct netlink_ext_ack *extack)
-#define IPSECIF_NEWLINK_TB	(params->tb)
-#define IPSECIF_NEWLINK_DATA	(params->data)
-/*
- * The device's birth namespace: IFLA_LINK_NETNSID's namespace if given,
- * else where it is created. Older kernels create the device in the link
- * namespace first and move it afterwards, which gives the same answer.
- */
-#define IPSECIF_NEWLINK_NET(dev) (params->link_net ? : dev_net(dev))
+static inline int ipsecif_newlink_op(struct net_device *dev,
+				     struct rtnl_newlink_params *params,
+				     struct netlink_ext_ack *extack)
+{
+	return ipsecif_newlink(params->link_net ? : dev_net(dev), dev,
+			       params->tb, params->data, extack);
+}
 #else
-#define IPSECIF_NEWLINK_DECL(fn)					\
-	fn(struct net *src_net, struct net_device *dev,			\
-	   struct nlattr *tb_[], struct nlattr *data_[],		\
-	   struct netlink_ext_ack *extack)
-#define IPSECIF_NEWLINK_TB	(tb_)
-#define IPSECIF_NEWLINK_DATA	(data_)
-#define IPSECIF_NEWLINK_NET(dev) dev_net(dev)
+static inline int ipsecif_newlink_op(struct net *src_net,
+				     struct net_device *dev,
+				     struct nlattr *tb[], struct nlattr *data[],
+				     struct netlink_ext_ack *extack)
+{
+	return ipsecif_newlink(dev_net(dev), dev, tb, data, extack);
+}
 #endif
 
 /*
  * pernet exit with RTNL held: exit_rtnl (one netns) or exit_batch_rtnl
- * (a list); both feed the same per-netns helper.
+ * (a list); both feed the same per-netns helper, ipsecif_net_kill().
  */
-void ipsecif_net_kill(struct net *net, struct list_head *kill);
 
 #if defined(IPSECIF_HAVE_EXIT_RTNL)
 static inline void ipsecif_exit_rtnl(struct net *net, struct list_head *kill)

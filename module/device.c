@@ -3,6 +3,8 @@
  * ipsecif: the ipsec network devices and their rtnetlink interface.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/if_arp.h>
 #include <linux/rhashtable.h>
 #include <net/netns/generic.h>
@@ -10,6 +12,8 @@
 
 #include "ipsecif.h"
 #include "compat.h"
+
+unsigned int ipsecif_net_id __read_mostly;
 
 #define IPSECIF_FEATURES (NETIF_F_SG | NETIF_F_FRAGLIST | \
 			  NETIF_F_GSO_SOFTWARE | NETIF_F_HW_CSUM)
@@ -51,39 +55,40 @@ u32 ipsecif_default_if_id(const char *name)
 
 static int ipsecif_dev_init(struct net_device *dev)
 {
-	struct ipsecif *p = netdev_priv(dev);
-	struct ipsecif_net *in = ipsecif_pernet(p->net);
+	struct ipsecif *sif = netdev_priv(dev);
+	struct ipsecif_net *in = ipsecif_pernet(sif->net);
 	int err;
 
-	p->stats = netdev_alloc_pcpu_stats(struct ipsecif_stats);
-	if (!p->stats)
+	sif->stats = netdev_alloc_pcpu_stats(struct ipsecif_stats);
+	if (!sif->stats)
 		return -ENOMEM;
-	err = ipsecif_bundle_init(p);
+	err = ipsecif_bundle_init(sif);
 	if (err)
 		goto free_stats;
-	err = rhashtable_lookup_insert_fast(&in->table, &p->node,
+	err = rhashtable_lookup_insert_fast(&in->table, &sif->node,
 					    ipsecif_rht_params);
 	if (err)
 		goto free_bundle;
-	list_add(&p->list, &in->devs);
+	list_add(&sif->list, &in->devs);
 	netif_carrier_on(dev);
 	return 0;
 
 free_bundle:
-	ipsecif_bundle_free(p);
+	ipsecif_bundle_free(sif);
 free_stats:
-	free_percpu(p->stats);
-	p->stats = NULL;
+	free_percpu(sif->stats);
+	sif->stats = NULL;
 	return err;
 }
 
 static void ipsecif_dev_uninit(struct net_device *dev)
 {
-	struct ipsecif *p = netdev_priv(dev);
-	struct ipsecif_net *in = ipsecif_pernet(p->net);
+	struct ipsecif *sif = netdev_priv(dev);
+	struct ipsecif_net *in = ipsecif_pernet(sif->net);
 
-	rhashtable_remove_fast(&in->table, &p->node, ipsecif_rht_params);
-	list_del(&p->list);
+	rhashtable_remove_fast(&in->table, &sif->node,
+			       ipsecif_rht_params);
+	list_del(&sif->list);
 }
 
 /*
@@ -93,10 +98,10 @@ static void ipsecif_dev_uninit(struct net_device *dev)
  */
 static void ipsecif_dev_free(struct net_device *dev)
 {
-	struct ipsecif *p = netdev_priv(dev);
+	struct ipsecif *sif = netdev_priv(dev);
 
-	ipsecif_bundle_free(p);
-	free_percpu(p->stats);
+	ipsecif_bundle_free(sif);
+	free_percpu(sif->stats);
 }
 
 static void ipsecif_get_stats64(struct net_device *dev,
@@ -117,9 +122,9 @@ static int ipsecif_change_mtu(struct net_device *dev, int mtu)
 /* Detached, the device is its own link: `ip link` shows "ipsec0", not "@NONE". */
 static int ipsecif_get_iflink(const struct net_device *dev)
 {
-	const struct ipsecif *p = netdev_priv(dev);
+	const struct ipsecif *sif = netdev_priv(dev);
 
-	return READ_ONCE(p->link) ? : dev->ifindex;
+	return READ_ONCE(sif->link) ? : dev->ifindex;
 }
 
 const struct net_device_ops ipsecif_netdev_ops = {
@@ -262,7 +267,7 @@ static int ipsecif_check_if_id(struct net *net, struct ipsecif *self, u32 if_id,
  * all; nothing is applied here. IFLA_LINK (`ip link add ... link eth0`)
  * is accepted at creation as a synonym of IFLA_IPSEC_LINK.
  */
-static int ipsecif_parse(struct ipsecif *p, struct nlattr *tb[],
+static int ipsecif_parse(struct ipsecif *sif, struct nlattr *tb[],
 			 struct nlattr *data[], struct ipsecif_parms *parms,
 			 struct netlink_ext_ack *extack)
 {
@@ -284,11 +289,11 @@ static int ipsecif_parse(struct ipsecif *p, struct nlattr *tb[],
 	}
 
 	if (link_attr)
-		err = ipsecif_parse_link(p->net, p->dev, link_attr, parms,
+		err = ipsecif_parse_link(sif->net, sif->dev, link_attr, parms,
 					 extack);
 	else if (name_attr)
-		err = ipsecif_parse_link_name(p->net, p->dev, name_attr, parms,
-					      extack);
+		err = ipsecif_parse_link_name(sif->net, sif->dev, name_attr,
+					      parms, extack);
 	if (err)
 		return err;
 	if (id_attr)
@@ -301,20 +306,32 @@ static int ipsecif_parse(struct ipsecif *p, struct nlattr *tb[],
 			return -EINVAL;
 		}
 	}
-	return ipsecif_check_if_id(p->net, p, parms->if_id, id_attr, extack);
+	return ipsecif_check_if_id(sif->net, sif, parms->if_id, id_attr,
+				   extack);
 }
 
-static int IPSECIF_NEWLINK_DECL(ipsecif_newlink)
+/**
+ * ipsecif_newlink() - create a device (rtnl_link_ops.newlink via compat.h)
+ * @net: the device's birth namespace, that of its SAs, policies and link
+ * @dev: the device, not registered yet
+ * @tb: the request's attributes
+ * @data: its IFLA_INFO_DATA attributes, may be NULL
+ * @extack: where to say why a request is refused
+ *
+ * Context: RTNL held.
+ * Return: 0, or an error and nothing registered.
+ */
+int ipsecif_newlink(struct net *net, struct net_device *dev,
+		    struct nlattr *tb[], struct nlattr *data[],
+		    struct netlink_ext_ack *extack)
 {
-	struct nlattr **data = IPSECIF_NEWLINK_DATA;
-	struct nlattr **tb = IPSECIF_NEWLINK_TB;
-	struct ipsecif *p = netdev_priv(dev);
+	struct ipsecif *sif = netdev_priv(dev);
 	struct ipsecif_parms parms = { .mtu_auto = !tb[IFLA_MTU],
 				       .mtu_given = !!tb[IFLA_MTU] };
 	int err;
 
-	p->dev = dev;
-	p->net = IPSECIF_NEWLINK_NET(dev);
+	sif->dev = dev;
+	sif->net = net;
 
 	if (!data || !data[IFLA_IPSEC_IF_ID]) {
 		if (strchr(dev->name, '%')) {
@@ -329,17 +346,17 @@ static int IPSECIF_NEWLINK_DECL(ipsecif_newlink)
 			return -EINVAL;
 		}
 	}
-	err = ipsecif_parse(p, tb, data, &parms, extack);
+	err = ipsecif_parse(sif, tb, data, &parms, extack);
 	if (err)
 		return err;
 
-	p->if_id = parms.if_id;
-	p->link = parms.link;
-	p->mtu_auto = parms.mtu_auto;
-	strscpy(p->link_name, parms.link_name, sizeof(p->link_name));
+	sif->if_id = parms.if_id;
+	sif->link = parms.link;
+	sif->mtu_auto = parms.mtu_auto;
+	strscpy(sif->link_name, parms.link_name, sizeof(sif->link_name));
 	err = register_netdevice(dev);
 	if (!err)
-		ipsecif_mtu_update(p);
+		ipsecif_mtu_update(sif);
 	return err;
 }
 
@@ -386,22 +403,22 @@ static int ipsecif_changelink(struct net_device *dev, struct nlattr *tb[],
 			      struct nlattr *data[],
 			      struct netlink_ext_ack *extack)
 {
-	struct ipsecif *p = netdev_priv(dev);
-	struct ipsecif_net *in = ipsecif_pernet(p->net);
-	struct ipsecif_parms parms = { .if_id = p->if_id, .link = p->link,
-				       .mtu_auto = p->mtu_auto,
+	struct ipsecif *sif = netdev_priv(dev);
+	struct ipsecif_net *in = ipsecif_pernet(sif->net);
+	struct ipsecif_parms parms = { .if_id = sif->if_id, .link = sif->link,
+				       .mtu_auto = sif->mtu_auto,
 				       .mtu_given = tb && tb[IFLA_MTU] };
-	u32 old_id = p->if_id;
+	u32 old_id = sif->if_id;
 	int err;
 
-	strscpy(parms.link_name, p->link_name, sizeof(parms.link_name));
+	strscpy(parms.link_name, sif->link_name, sizeof(parms.link_name));
 	/*
 	 * if_id and link select SAs and devices of the namespace the device
 	 * was created in: whoever changes them must administer that one,
 	 * not just the namespace the device was moved to.
 	 */
-	if (data && !net_eq(p->net, dev_net(dev)) &&
-	    !ns_capable(p->net->user_ns, CAP_NET_ADMIN)) {
+	if (data && !net_eq(sif->net, dev_net(dev)) &&
+	    !ns_capable(sif->net->user_ns, CAP_NET_ADMIN)) {
 		NL_SET_ERR_MSG_MOD(extack,
 				   "needs CAP_NET_ADMIN in the namespace the device was created in");
 		return -EPERM;
@@ -413,29 +430,30 @@ static int ipsecif_changelink(struct net_device *dev, struct nlattr *tb[],
 			return err;
 	}
 	/* IFLA_LINK is only meaningful at creation. */
-	err = ipsecif_parse(p, NULL, data, &parms, extack);
+	err = ipsecif_parse(sif, NULL, data, &parms, extack);
 	if (err)
 		return err;
 
 	if (parms.if_id != old_id) {
-		rhashtable_remove_fast(&in->table, &p->node, ipsecif_rht_params);
-		WRITE_ONCE(p->if_id, parms.if_id);
-		err = rhashtable_lookup_insert_fast(&in->table, &p->node,
+		rhashtable_remove_fast(&in->table, &sif->node,
+				       ipsecif_rht_params);
+		WRITE_ONCE(sif->if_id, parms.if_id);
+		err = rhashtable_lookup_insert_fast(&in->table, &sif->node,
 						    ipsecif_rht_params);
 		if (err) {
-			WRITE_ONCE(p->if_id, old_id);
+			WRITE_ONCE(sif->if_id, old_id);
 			WARN_ON(rhashtable_lookup_insert_fast(&in->table,
-							      &p->node,
+							      &sif->node,
 							      ipsecif_rht_params));
 			NL_SET_ERR_MSG_MOD(extack, "cannot rehash the device");
 			return err;
 		}
 	}
-	if (parms.if_id != old_id || parms.link != p->link)
-		ipsecif_bundle_flush(p);	/* keeps no old SA alive */
-	ipsecif_set_link(p, parms.link, parms.link_name);
-	p->mtu_auto = parms.mtu_auto;
-	ipsecif_mtu_update(p);
+	if (parms.if_id != old_id || parms.link != sif->link)
+		ipsecif_bundle_flush(sif);	/* keeps no old SA alive */
+	ipsecif_set_link(sif, parms.link, parms.link_name);
+	sif->mtu_auto = parms.mtu_auto;
+	ipsecif_mtu_update(sif);
 	return 0;
 }
 
@@ -449,23 +467,23 @@ static size_t ipsecif_get_size(const struct net_device *dev)
 
 static int ipsecif_fill_info(struct sk_buff *skb, const struct net_device *dev)
 {
-	struct ipsecif *p = netdev_priv(dev);
+	struct ipsecif *sif = netdev_priv(dev);
 	char name[IFNAMSIZ];
 
-	ipsecif_get_link_name(p, name);
-	if (nla_put_u32(skb, IFLA_IPSEC_LINK, READ_ONCE(p->link)) ||
-	    nla_put_u32(skb, IFLA_IPSEC_IF_ID, READ_ONCE(p->if_id)) ||
+	ipsecif_get_link_name(sif, name);
+	if (nla_put_u32(skb, IFLA_IPSEC_LINK, READ_ONCE(sif->link)) ||
+	    nla_put_u32(skb, IFLA_IPSEC_IF_ID, READ_ONCE(sif->if_id)) ||
 	    (name[0] && nla_put_string(skb, IFLA_IPSEC_LINK_NAME, name)) ||
-	    nla_put_u8(skb, IFLA_IPSEC_MTU_AUTO, READ_ONCE(p->mtu_auto)))
+	    nla_put_u8(skb, IFLA_IPSEC_MTU_AUTO, READ_ONCE(sif->mtu_auto)))
 		return -EMSGSIZE;
 	return 0;
 }
 
 static struct net *ipsecif_get_link_net(const struct net_device *dev)
 {
-	const struct ipsecif *p = netdev_priv(dev);
+	const struct ipsecif *sif = netdev_priv(dev);
 
-	return p->net;
+	return sif->net;
 }
 
 struct rtnl_link_ops ipsecif_link_ops __read_mostly = {
@@ -474,14 +492,14 @@ struct rtnl_link_ops ipsecif_link_ops __read_mostly = {
 	.policy		= ipsecif_policy,
 	.priv_size	= sizeof(struct ipsecif),
 	.setup		= ipsecif_setup,
-	.newlink	= ipsecif_newlink,
+	.newlink	= ipsecif_newlink_op,
 	.changelink	= ipsecif_changelink,
 	.get_size	= ipsecif_get_size,
 	.fill_info	= ipsecif_fill_info,
 	.get_link_net	= ipsecif_get_link_net,
 };
 
-int ipsecif_net_init(struct ipsecif_net *in, struct net *net)
+static int ipsecif_net_init(struct ipsecif_net *in, struct net *net)
 {
 	int err;
 
@@ -494,7 +512,7 @@ int ipsecif_net_init(struct ipsecif_net *in, struct net *net)
 	return err;
 }
 
-void ipsecif_net_destroy(struct ipsecif_net *in)
+static void ipsecif_net_destroy(struct ipsecif_net *in)
 {
 	ipsecif_mtu_net_exit(in);
 	ipsecif_bundle_net_exit(in);
@@ -509,16 +527,52 @@ void ipsecif_net_destroy(struct ipsecif_net *in)
  */
 void ipsecif_net_kill(struct net *net, struct list_head *kill)
 {
-	struct ipsecif *p;
+	struct ipsecif *sif;
 
-	list_for_each_entry(p, &ipsecif_pernet(net)->devs, list)
-		unregister_netdevice_queue(p->dev, kill);
+	list_for_each_entry(sif, &ipsecif_pernet(net)->devs, list)
+		unregister_netdevice_queue(sif->dev, kill);
+}
+
+static int __net_init ipsecif_net_init_ops(struct net *net)
+{
+	return ipsecif_net_init(ipsecif_pernet(net), net);
+}
+
+static void __net_exit ipsecif_net_exit_ops(struct net *net)
+{
+	ipsecif_net_destroy(ipsecif_pernet(net));
+}
+
+static struct pernet_operations ipsecif_net_ops = {
+	.init	= ipsecif_net_init_ops,
+	IPSECIF_PERNET_EXIT_RTNL
+	.exit	= ipsecif_net_exit_ops,
+	.id	= &ipsecif_net_id,
+	.size	= sizeof(struct ipsecif_net),
+};
+
+/**
+ * ipsecif_pernet_register() - per-namespace state, for every namespace
+ *
+ * Return: 0 or the error of register_pernet_device().
+ */
+int ipsecif_pernet_register(void)
+{
+	return register_pernet_device(&ipsecif_net_ops);
+}
+
+/**
+ * ipsecif_pernet_unregister() - the reverse, every device already gone
+ */
+void ipsecif_pernet_unregister(void)
+{
+	unregister_pernet_device(&ipsecif_net_ops);
 }
 
 static int ipsecif_create_one(unsigned int n)
 {
 	struct net_device *dev;
-	struct ipsecif *p;
+	struct ipsecif *sif;
 	char name[IFNAMSIZ];
 	int err;
 
@@ -527,18 +581,18 @@ static int ipsecif_create_one(unsigned int n)
 		pr_warn("%s already exists, not creating it\n", name);
 		return 0;
 	}
-	dev = alloc_netdev(sizeof(*p), name, NET_NAME_ENUM, ipsecif_setup);
+	dev = alloc_netdev(sizeof(*sif), name, NET_NAME_ENUM, ipsecif_setup);
 	if (!dev)
 		return -ENOMEM;
 	dev->rtnl_link_ops = &ipsecif_link_ops;
-	p = netdev_priv(dev);
-	p->dev = dev;
-	p->net = &init_net;
-	p->if_id = ipsecif_default_if_id(name);
-	p->mtu_auto = true;	/* as ip link add without an MTU */
-	if (ipsecif_find(&init_net, p->if_id)) {
+	sif = netdev_priv(dev);
+	sif->dev = dev;
+	sif->net = &init_net;
+	sif->if_id = ipsecif_default_if_id(name);
+	sif->mtu_auto = true;	/* as ip link add without an MTU */
+	if (ipsecif_find(&init_net, sif->if_id)) {
 		pr_warn("if_id %u of %s is taken, not creating it\n",
-			p->if_id, name);
+			sif->if_id, name);
 		free_netdev(dev);
 		return 0;
 	}

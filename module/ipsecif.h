@@ -122,37 +122,43 @@ static inline bool netif_is_ipsecif(const struct net_device *dev)
 
 /* device.c */
 struct ipsecif *ipsecif_find(struct net *net, u32 if_id);
-int ipsecif_net_init(struct ipsecif_net *in, struct net *net);
+int ipsecif_newlink(struct net *net, struct net_device *dev,
+		    struct nlattr *tb[], struct nlattr *data[],
+		    struct netlink_ext_ack *extack);
+int ipsecif_pernet_register(void);
+void ipsecif_pernet_unregister(void);
 void ipsecif_net_kill(struct net *net, struct list_head *kill);
-void ipsecif_net_destroy(struct ipsecif_net *in);
 int ipsecif_create_at_load(unsigned int count);
 u32 ipsecif_default_if_id(const char *name);
 
 /* link.c */
 bool ipsecif_name_ok(const char *name);
-void ipsecif_set_link(struct ipsecif *p, int link, const char *name);
-void ipsecif_get_link_name(struct ipsecif *p, char *name);
+void ipsecif_set_link(struct ipsecif *sif, int link, const char *name);
+void ipsecif_get_link_name(struct ipsecif *sif, char *name);
 void ipsecif_link_event(struct net_device *phys, unsigned long event);
+int ipsecif_link_notifier_register(void);
+void ipsecif_link_notifier_unregister(void);
 int ipsecif_links_at_load(const char *spec, unsigned int count, bool apply);
 
 /* mtu.c */
-void ipsecif_mtu_update(struct ipsecif *p);
-void ipsecif_mtu_changed(struct ipsecif *p);
+void ipsecif_mtu_update(struct ipsecif *sif);
+void ipsecif_mtu_changed(struct ipsecif *sif);
 void ipsecif_mtu_net_init(struct ipsecif_net *in);
 void ipsecif_mtu_net_exit(struct ipsecif_net *in);
 void ipsecif_mtu_init(void);
 void ipsecif_mtu_exit(void);
 
 /* bundle.c */
-int ipsecif_bundle_init(struct ipsecif *p);
-void ipsecif_bundle_free(struct ipsecif *p);
-void ipsecif_bundle_flush(struct ipsecif *p);
-void ipsecif_bundle_key(struct ipsecif *p, const struct flowi *fl,
+int ipsecif_bundle_init(struct ipsecif *sif);
+void ipsecif_bundle_free(struct ipsecif *sif);
+void ipsecif_bundle_flush(struct ipsecif *sif);
+void ipsecif_bundle_key(struct ipsecif *sif, const struct flowi *fl,
 			unsigned short family, u32 if_id,
 			struct ipsecif_bundle_key *key);
-struct dst_entry *ipsecif_bundle_get(struct ipsecif *p,
+struct dst_entry *ipsecif_bundle_get(struct ipsecif *sif,
 				     const struct ipsecif_bundle_key *key);
-void ipsecif_bundle_set(struct ipsecif *p, const struct ipsecif_bundle_key *key,
+void ipsecif_bundle_set(struct ipsecif *sif,
+			const struct ipsecif_bundle_key *key,
 			struct dst_entry *dst);
 void ipsecif_bundle_xfrm_changed(struct ipsecif_net *in);
 void ipsecif_bundle_net_init(struct ipsecif_net *in, struct net *net);
@@ -163,27 +169,32 @@ extern const struct ethtool_ops ipsecif_ethtool_ops;
 
 /**
  * ipsecif_count() - count one packet for @cause
- * @p: the device
+ * @sif: the device
  * @cause: what happened to the packet
  *
  * Context: transmit or receive path, bottom halves disabled.
  */
-static inline void ipsecif_count(struct ipsecif *p, enum ipsecif_stat cause)
+static inline void ipsecif_count(struct ipsecif *sif, enum ipsecif_stat cause)
 {
-	struct ipsecif_stats *st = this_cpu_ptr(p->stats);
+	struct ipsecif_stats *st = this_cpu_ptr(sif->stats);
 
 	u64_stats_update_begin(&st->syncp);
 	u64_stats_inc(&st->cnt[cause]);
 	u64_stats_update_end(&st->syncp);
 }
 
-/* xfrm.c */
+/* rx.c */
+int ipsecif_rx_init(void);
+void ipsecif_rx_exit(void);
+void ipsecif_scrub(struct sk_buff *skb, bool xnet);
+
+/* tx.c */
 netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev);
-int ipsecif_xfrm_init(void);
+
+/* xfrmi.c: living with xfrm_interface */
+int ipsecif_xfrmi_init(void);
+void ipsecif_xfrmi_exit(void);
 struct net_device *ipsecif_xfrmi_find(struct net *net, u32 if_id);
 void ipsecif_xfrmi_warn(struct net_device *dev);
-void ipsecif_xfrm_exit(void);
-void ipsecif_claim_if_cb(void);
-void ipsecif_release_if_cb(void);
 
 #endif /* _IPSECIF_H */

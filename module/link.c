@@ -8,6 +8,8 @@
  * to it, or moved into the namespace.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
 
@@ -27,44 +29,44 @@ bool ipsecif_name_ok(const char *name)
 
 /**
  * ipsecif_set_link() - attach, wait for or detach the link
- * @p: the device
- * @link: ifindex of the link in @p->net, 0 when absent or none
+ * @sif: the device
+ * @link: ifindex of the link in @sif->net, 0 when absent or none
  * @name: the link's name, "" for none
  *
  * Announces a change with an RTM_NEWLINK notification, up or down (a
  * state change, NETDEV_CHANGE, is announced only for a device that is up).
  * Context: RTNL held.
  */
-void ipsecif_set_link(struct ipsecif *p, int link, const char *name)
+void ipsecif_set_link(struct ipsecif *sif, int link, const char *name)
 {
 	bool changed;
 
 	ASSERT_RTNL();
-	changed = link != p->link || strcmp(name, p->link_name);
-	if (name != p->link_name) {
-		spin_lock_bh(&p->link_lock);
-		strscpy(p->link_name, name, sizeof(p->link_name));
-		spin_unlock_bh(&p->link_lock);
+	changed = link != sif->link || strcmp(name, sif->link_name);
+	if (name != sif->link_name) {
+		spin_lock_bh(&sif->link_lock);
+		strscpy(sif->link_name, name, sizeof(sif->link_name));
+		spin_unlock_bh(&sif->link_lock);
 	}
-	WRITE_ONCE(p->link, link);
+	WRITE_ONCE(sif->link, link);
 	if (!changed)
 		return;
-	call_netdevice_notifiers(NETDEV_CHANGEINFODATA, p->dev);
-	ipsecif_mtu_update(p);
+	call_netdevice_notifiers(NETDEV_CHANGEINFODATA, sif->dev);
+	ipsecif_mtu_update(sif);
 }
 
 /**
  * ipsecif_get_link_name() - the link's name, "" for none
- * @p: the device
+ * @sif: the device
  * @name: IFNAMSIZ bytes
  *
  * Context: any; for readers that may not hold RTNL (netlink dumps).
  */
-void ipsecif_get_link_name(struct ipsecif *p, char *name)
+void ipsecif_get_link_name(struct ipsecif *sif, char *name)
 {
-	spin_lock_bh(&p->link_lock);
-	strscpy(name, p->link_name, IFNAMSIZ);
-	spin_unlock_bh(&p->link_lock);
+	spin_lock_bh(&sif->link_lock);
+	strscpy(name, sif->link_name, IFNAMSIZ);
+	spin_unlock_bh(&sif->link_lock);
 }
 
 /**
@@ -81,7 +83,7 @@ void ipsecif_get_link_name(struct ipsecif *p, char *name)
 void ipsecif_link_event(struct net_device *phys, unsigned long event)
 {
 	struct ipsecif_net *in;
-	struct ipsecif *p;
+	struct ipsecif *sif;
 
 	ASSERT_RTNL();
 	/*
@@ -91,29 +93,29 @@ void ipsecif_link_event(struct net_device *phys, unsigned long event)
 	in = ipsecif_pernet(dev_net(phys));
 	if (!in || !in->ready)
 		return;
-	list_for_each_entry(p, &in->devs, list) {
-		if (p->link == phys->ifindex) {
+	list_for_each_entry(sif, &in->devs, list) {
+		if (sif->link == phys->ifindex) {
 			if (event == NETDEV_CHANGEMTU) {
-				ipsecif_mtu_update(p);
+				ipsecif_mtu_update(sif);
 				continue;
 			} else if (event == NETDEV_UNREGISTER) {
-				netdev_info(p->dev, "%s went away; attaching again when it is back\n",
-					    p->link_name);
+				netdev_info(sif->dev, "%s went away; attaching again when it is back\n",
+					    sif->link_name);
 			} else if (event == NETDEV_CHANGENAME &&
-				   strcmp(phys->name, p->link_name)) {
-				netdev_info(p->dev, "%s was renamed %s; waiting for a device named %s\n",
-					    p->link_name, phys->name,
-					    p->link_name);
+				   strcmp(phys->name, sif->link_name)) {
+				netdev_info(sif->dev, "%s was renamed %s; waiting for a device named %s\n",
+					    sif->link_name, phys->name,
+					    sif->link_name);
 			} else {
 				continue;
 			}
-			ipsecif_set_link(p, 0, p->link_name);
-		} else if (!p->link && (event == NETDEV_REGISTER ||
+			ipsecif_set_link(sif, 0, sif->link_name);
+		} else if (!sif->link && (event == NETDEV_REGISTER ||
 					event == NETDEV_CHANGENAME) &&
-			   p->link_name[0] &&
-			   !strcmp(phys->name, p->link_name)) {
-			netdev_info(p->dev, "attached to %s\n", phys->name);
-			ipsecif_set_link(p, phys->ifindex, phys->name);
+			   sif->link_name[0] &&
+			   !strcmp(phys->name, sif->link_name)) {
+			netdev_info(sif->dev, "attached to %s\n", phys->name);
+			ipsecif_set_link(sif, phys->ifindex, phys->name);
 		}
 	}
 }
@@ -204,4 +206,58 @@ int ipsecif_links_at_load(const char *spec, unsigned int count, bool apply)
 		rtnl_unlock();
 	kfree(copy);
 	return n < 0 ? n : 0;
+}
+
+/*
+ * Events of other devices: a link appearing, renamed, gone or resized, an
+ * xfrm device taking an if_id of ours; and of our own: going down drops
+ * the cached bundles, so that no SA is kept alive meanwhile.
+ */
+static int ipsecif_netdev_event(struct notifier_block *nb,
+				unsigned long event, void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+
+	if (netif_is_ipsecif(dev)) {
+		/* Down: no cached bundle keeps SAs alive meanwhile. */
+		if (event == NETDEV_DOWN)
+			ipsecif_bundle_flush(netdev_priv(dev));
+		return NOTIFY_DONE;
+	}
+	switch (event) {
+	case NETDEV_REGISTER:
+		ipsecif_xfrmi_warn(dev);
+		fallthrough;
+	case NETDEV_CHANGENAME:
+	case NETDEV_UNREGISTER:
+	case NETDEV_CHANGEMTU:
+		ipsecif_link_event(dev, event);
+		break;
+	case NETDEV_CHANGE:
+		ipsecif_xfrmi_warn(dev);
+		break;
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block ipsecif_netdev_nb = {
+	.notifier_call = ipsecif_netdev_event,
+};
+
+/**
+ * ipsecif_link_notifier_register() - follow the events of every device
+ *
+ * Return: 0 or the error of register_netdevice_notifier().
+ */
+int ipsecif_link_notifier_register(void)
+{
+	return register_netdevice_notifier(&ipsecif_netdev_nb);
+}
+
+/**
+ * ipsecif_link_notifier_unregister() - stop following them
+ */
+void ipsecif_link_notifier_unregister(void)
+{
+	unregister_netdevice_notifier(&ipsecif_netdev_nb);
 }

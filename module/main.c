@@ -7,8 +7,9 @@
  * clear), and what its SAs decrypt comes out of it.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
-#include <net/netns/generic.h>
 #include <net/rtnetlink.h>
 
 #include "ipsecif.h"
@@ -24,57 +25,6 @@ module_param(links, charp, 0444);
 MODULE_PARM_DESC(links,
 		 "attach devices created at load to physical devices by name, which may appear later: ipsec0:eth0,ipsec1:ppp0");
 
-unsigned int ipsecif_net_id __read_mostly;
-
-static int __net_init ipsecif_net_init_ops(struct net *net)
-{
-	return ipsecif_net_init(ipsecif_pernet(net), net);
-}
-
-static void __net_exit ipsecif_net_exit_ops(struct net *net)
-{
-	ipsecif_net_destroy(ipsecif_pernet(net));
-}
-
-static struct pernet_operations ipsecif_net_ops = {
-	.init	= ipsecif_net_init_ops,
-	IPSECIF_PERNET_EXIT_RTNL
-	.exit	= ipsecif_net_exit_ops,
-	.id	= &ipsecif_net_id,
-	.size	= sizeof(struct ipsecif_net),
-};
-
-static int ipsecif_netdev_event(struct notifier_block *nb,
-				unsigned long event, void *ptr)
-{
-	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
-
-	if (netif_is_ipsecif(dev)) {
-		/* Down: no cached bundle keeps SAs alive meanwhile. */
-		if (event == NETDEV_DOWN)
-			ipsecif_bundle_flush(netdev_priv(dev));
-		return NOTIFY_DONE;
-	}
-	switch (event) {
-	case NETDEV_REGISTER:
-		ipsecif_xfrmi_warn(dev);
-		fallthrough;
-	case NETDEV_CHANGENAME:
-	case NETDEV_UNREGISTER:
-	case NETDEV_CHANGEMTU:
-		ipsecif_link_event(dev, event);
-		break;
-	case NETDEV_CHANGE:
-		ipsecif_xfrmi_warn(dev);
-		break;
-	}
-	return NOTIFY_DONE;
-}
-
-static struct notifier_block ipsecif_netdev_nb = {
-	.notifier_call = ipsecif_netdev_event,
-};
-
 static int __init ipsecif_init(void)
 {
 	int err;
@@ -88,15 +38,18 @@ static int __init ipsecif_init(void)
 	if (err)
 		return err;
 
-	err = register_pernet_device(&ipsecif_net_ops);
+	err = ipsecif_pernet_register();
 	if (err)
 		return err;
-	err = register_netdevice_notifier(&ipsecif_netdev_nb);
+	err = ipsecif_link_notifier_register();
 	if (err)
-		goto err_netdev_nb;
-	err = ipsecif_xfrm_init();
+		goto err_notifier;
+	err = ipsecif_rx_init();
 	if (err)
-		goto err_xfrm;
+		goto err_rx;
+	err = ipsecif_xfrmi_init();
+	if (err)
+		goto err_xfrmi;
 	ipsecif_mtu_init();
 	err = rtnl_link_register(&ipsecif_link_ops);
 	if (err)
@@ -112,11 +65,13 @@ err_devices:
 	rtnl_link_unregister(&ipsecif_link_ops);
 err_link:
 	ipsecif_mtu_exit();
-	ipsecif_xfrm_exit();
-err_xfrm:
-	unregister_netdevice_notifier(&ipsecif_netdev_nb);
-err_netdev_nb:
-	unregister_pernet_device(&ipsecif_net_ops);
+	ipsecif_xfrmi_exit();
+err_xfrmi:
+	ipsecif_rx_exit();
+err_rx:
+	ipsecif_link_notifier_unregister();
+err_notifier:
+	ipsecif_pernet_unregister();
 	return err;
 }
 
@@ -124,9 +79,10 @@ static void __exit ipsecif_exit(void)
 {
 	rtnl_link_unregister(&ipsecif_link_ops);	/* every device, every netns */
 	ipsecif_mtu_exit();
-	ipsecif_xfrm_exit();
-	unregister_netdevice_notifier(&ipsecif_netdev_nb);
-	unregister_pernet_device(&ipsecif_net_ops);
+	ipsecif_xfrmi_exit();
+	ipsecif_rx_exit();
+	ipsecif_link_notifier_unregister();
+	ipsecif_pernet_unregister();
 }
 
 module_init(ipsecif_init);

@@ -8,6 +8,8 @@
  * and go. Setting an MTU pins it, until automatic mode is asked for again.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
 #include <net/xfrm.h>
@@ -40,58 +42,58 @@ static int ipsecif_sa_mtu(struct xfrm_state *x, int count, void *data)
 	return 0;
 }
 
-/* The MTU @p should have on a link of MTU @link_mtu. */
-static int ipsecif_mtu_for(struct ipsecif *p, int link_mtu)
+/* The MTU @sif should have on a link of MTU @link_mtu. */
+static int ipsecif_mtu_for(struct ipsecif *sif, int link_mtu)
 {
 	struct ipsecif_mtu_walk w = {
-		.if_id = p->if_id, .link_mtu = link_mtu, .mtu = U32_MAX,
+		.if_id = sif->if_id, .link_mtu = link_mtu, .mtu = U32_MAX,
 	};
 	struct xfrm_state_walk walk;
 
 	xfrm_state_walk_init(&walk, 0, NULL);
-	xfrm_state_walk(p->net, &walk, ipsecif_sa_mtu, &w);
-	xfrm_state_walk_done(&walk, p->net);
+	xfrm_state_walk(sif->net, &walk, ipsecif_sa_mtu, &w);
+	xfrm_state_walk_done(&walk, sif->net);
 	return w.found ? (int)w.mtu : link_mtu - IPSECIF_MTU_OVERHEAD_NO_SA;
 }
 
 /**
  * ipsecif_mtu_update() - bring an automatic MTU up to date
- * @p: the device
+ * @sif: the device
  *
  * Only attached devices in automatic mode change; others keep theirs.
  * Context: RTNL held.
  */
-void ipsecif_mtu_update(struct ipsecif *p)
+void ipsecif_mtu_update(struct ipsecif *sif)
 {
 	struct net_device *link;
 	int mtu;
 
 	ASSERT_RTNL();
-	if (!p->mtu_auto || !p->link)
+	if (!sif->mtu_auto || !sif->link)
 		return;
-	link = __dev_get_by_index(p->net, p->link);
+	link = __dev_get_by_index(sif->net, sif->link);
 	if (!link)
 		return;
-	mtu = clamp_t(int, ipsecif_mtu_for(p, READ_ONCE(link->mtu)),
-		      p->dev->min_mtu, p->dev->max_mtu);
-	if (mtu == p->dev->mtu)
+	mtu = clamp_t(int, ipsecif_mtu_for(sif, READ_ONCE(link->mtu)),
+		      sif->dev->min_mtu, sif->dev->max_mtu);
+	if (mtu == sif->dev->mtu)
 		return;
-	p->mtu_updating = true;
-	if (dev_set_mtu(p->dev, mtu))
-		netdev_warn(p->dev, "cannot set the automatic MTU %d\n", mtu);
-	p->mtu_updating = false;
+	sif->mtu_updating = true;
+	if (dev_set_mtu(sif->dev, mtu))
+		netdev_warn(sif->dev, "cannot set the automatic MTU %d\n", mtu);
+	sif->mtu_updating = false;
 }
 
 /**
  * ipsecif_mtu_changed() - the MTU was set: by us, or pinned by the user
- * @p: the device
+ * @sif: the device
  *
  * Context: RTNL held (ndo_change_mtu).
  */
-void ipsecif_mtu_changed(struct ipsecif *p)
+void ipsecif_mtu_changed(struct ipsecif *sif)
 {
-	if (!p->mtu_updating)
-		p->mtu_auto = false;
+	if (!sif->mtu_updating)
+		sif->mtu_auto = false;
 }
 
 /*
@@ -102,12 +104,12 @@ static void ipsecif_mtu_work(struct work_struct *work)
 {
 	struct ipsecif_net *in = container_of(work, struct ipsecif_net,
 					      mtu_work);
-	struct ipsecif *p;
+	struct ipsecif *sif;
 
 	rtnl_lock();
-	list_for_each_entry(p, &in->devs, list) {
-		ipsecif_bundle_flush(p);
-		ipsecif_mtu_update(p);
+	list_for_each_entry(sif, &in->devs, list) {
+		ipsecif_bundle_flush(sif);
+		ipsecif_mtu_update(sif);
 	}
 	rtnl_unlock();
 }

@@ -4,6 +4,8 @@
  * and `ipsecif show` (which reads them the same way).
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/ethtool.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
@@ -46,14 +48,14 @@ static void ipsecif_get_strings(struct net_device *dev, u32 sset, u8 *data)
 static void ipsecif_get_ethtool_stats(struct net_device *dev,
 				      struct ethtool_stats *stats, u64 *data)
 {
-	const struct ipsecif *p = netdev_priv(dev);
+	const struct ipsecif *sif = netdev_priv(dev);
 	u64 one[IPSECIF_STAT_COUNT];
 	unsigned int start, i;
 	int cpu;
 
 	memset(data, 0, IPSECIF_STAT_COUNT * sizeof(*data));
 	for_each_possible_cpu(cpu) {
-		const struct ipsecif_stats *st = per_cpu_ptr(p->stats, cpu);
+		const struct ipsecif_stats *st = per_cpu_ptr(sif->stats, cpu);
 
 		do {
 			start = u64_stats_fetch_begin(&st->syncp);

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipsecif: living with Linux's xfrm_interface, which an in-tree version
+ * would not need (it would share xfrm_interface's code).
+ *
+ * Inbound policy checks learn a packet's if_id from one global callback
+ * slot (xfrm_if_register_cb()) that both modules claim; ours answers for
+ * both kinds of device. The two kinds must not share an if_id in a
+ * namespace: ipsecif_xfrmi_find() lets the netlink code refuse it, and
+ * ipsecif_xfrmi_warn() reports the order it cannot refuse.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <net/ip.h>
+#include <net/xfrm.h>
+
+#include "ipsecif.h"
+#include "compat.h"
+
+/* An xfrm device's if_id, as xfrm_interface's own callback gives it. */
+static bool ipsecif_decode_xfrmi(struct sk_buff *skb, struct net_device *dev,
+				 struct xfrm_if_decode_session_result *res)
+{
+	const struct xfrm_if *xi = netdev_priv(dev);
+
+	res->net = xi->net;
+	res->if_id = xi->p.collect_md ? xfrm_input_state(skb)->if_id :
+					xi->p.if_id;
+	return true;
+}
+
+static bool netif_is_xfrmi(const struct net_device *dev)
+{
+	return dev->rtnl_link_ops &&
+	       !strcmp(dev->rtnl_link_ops->kind, "xfrm");
+}
+
+/**
+ * ipsecif_xfrmi_find() - an xfrm device bound to @if_id in @net
+ * @net: the namespace of the SAs and policies
+ * @if_id: the if_id
+ *
+ * Our receive callback runs before xfrm_interface's, so an ipsec device
+ * would take the decrypted traffic of an xfrm device with the same if_id.
+ * Only devices still in @net are seen (an xfrm device moved elsewhere
+ * keeps its if_id in @net, but walking every namespace is not worth it).
+ *
+ * Context: RTNL held.
+ * Return: the device, or NULL.
+ */
+struct net_device *ipsecif_xfrmi_find(struct net *net, u32 if_id)
+{
+	struct net_device *dev;
+
+	ASSERT_RTNL();
+	for_each_netdev(net, dev) {
+		const struct xfrm_if *xi;
+
+		if (!netif_is_xfrmi(dev))
+			continue;
+		xi = netdev_priv(dev);
+		if (net_eq(xi->net, net) && !xi->p.collect_md &&
+		    xi->p.if_id == if_id)
+			return dev;
+	}
+	return NULL;
+}
+
+/**
+ * ipsecif_xfrmi_warn() - log an xfrm device that takes an ipsec device's if_id
+ * @dev: a device just registered or changed
+ *
+ * Creating an ipsec device with an xfrm device's if_id is refused; the
+ * other order cannot be, so say which device gets the traffic.
+ *
+ * Context: RTNL held (netdev notifier).
+ */
+void ipsecif_xfrmi_warn(struct net_device *dev)
+{
+	const struct xfrm_if *xi;
+	struct ipsecif_net *in;
+	struct ipsecif *sif;
+
+	if (!netif_is_xfrmi(dev))
+		return;
+	xi = netdev_priv(dev);
+	in = ipsecif_pernet(xi->net);
+	if (xi->p.collect_md || !in || !in->ready)
+		return;
+	sif = ipsecif_find(xi->net, xi->p.if_id);
+	if (sif)
+		netdev_warn(dev, "if_id %u is also %s's, which receives the traffic its SAs decrypt\n",
+			    xi->p.if_id, sif->dev->name);
+}
+
+static bool ipsecif_if_decode(struct sk_buff *skb, unsigned short family,
+			      struct xfrm_if_decode_session_result *res)
+{
+	struct net_device *dev = skb->dev;
+	const struct ipsecif *sif;
+	int sdif = 0;
+
+	if (!secpath_exists(skb) || !dev)
+		return false;
+	if (family == AF_INET)
+		sdif = inet_sdif(skb);
+#if IS_ENABLED(CONFIG_IPV6)
+	else if (family == AF_INET6)
+		sdif = inet6_sdif(skb);
+#endif
+	if (sdif)	/* an l3mdev (VRF) slave: the device is the slave */
+		dev = dev_get_by_index_rcu(dev_net(dev), sdif);
+	if (!dev || !(dev->flags & IFF_UP))
+		return false;
+
+	if (netif_is_xfrmi(dev))
+		return ipsecif_decode_xfrmi(skb, dev, res);
+	if (!netif_is_ipsecif(dev))
+		return false;
+	sif = netdev_priv(dev);
+	res->net = sif->net;
+	res->if_id = READ_ONCE(sif->if_id);
+	return true;
+}
+
+static const struct xfrm_if_cb ipsecif_if_cb = {
+	.decode_session = ipsecif_if_decode,
+};
+
+static void ipsecif_claim_if_cb(void)
+{
+	xfrm_if_register_cb(&ipsecif_if_cb);
+}
+
+/*
+ * xfrm_interface takes the slot when it loads and empties it when it
+ * unloads (its exit runs before GOING is announced): take it back.
+ */
+static int ipsecif_module_event(struct notifier_block *nb, unsigned long event,
+				void *data)
+{
+	const struct module *mod = data;
+
+	if (strcmp(mod->name, "xfrm_interface"))
+		return NOTIFY_DONE;
+	if (event == MODULE_STATE_LIVE || event == MODULE_STATE_GOING)
+		ipsecif_claim_if_cb();
+	return NOTIFY_OK;
+}
+
+static struct notifier_block ipsecif_module_nb = {
+	.notifier_call = ipsecif_module_event,
+};
+
+/**
+ * ipsecif_xfrmi_init() - claim the callback slot, and keep it
+ *
+ * Return: 0 or the error of register_module_notifier().
+ */
+int ipsecif_xfrmi_init(void)
+{
+	int err;
+
+	err = register_module_notifier(&ipsecif_module_nb);
+	if (err)
+		return err;
+	ipsecif_claim_if_cb();
+	return 0;
+}
+
+/**
+ * ipsecif_xfrmi_exit() - empty the callback slot
+ *
+ * The slot cannot be handed back to xfrm_interface: its callback is
+ * private. If it is loaded, its devices need it reloaded (README).
+ */
+void ipsecif_xfrmi_exit(void)
+{
+	unregister_module_notifier(&ipsecif_module_nb);
+	xfrm_if_unregister_cb();
+}
