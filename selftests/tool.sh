@@ -64,6 +64,15 @@ check "text show names every device" sh -c \
 check "show in a namespace without devices prints []" sh -c \
 	"[ \"\$(ip netns exec $B ipsecif -j)\" = '[]' ]"
 check "-j -p is valid JSON too" sh -c "ip netns exec $A ipsecif -j -p show | jq -e 'length == 2'"
+# Options go before or after the command, as users type them.
+j1=$(T -j show tun1) j2=$(T show -j tun1)
+check "options after the command: show -j DEV is -j show DEV" \
+	jq -en --argjson a "$j1" --argjson b "$j2" '$a == $b and ($a | length) == 1'
+j1=$(T -j -p show tun1) j2=$(T show tun1 -p -j)
+check "... and show DEV -p -j prints what -j -p show DEV does" sh -c \
+	'[ "$(printf "%s\n" "$1" | wc -l)" -gt 2 ] && [ "$1" = "$2" ]' _ "$j1" "$j2"
+fails_with "after --, a word starting with - is a device name" 1 \
+	"-j: no such device" T show -- -j
 
 # --- bad input: clear error, non-zero exit, nothing changes -----------------
 before=$(T -j show)
@@ -85,6 +94,10 @@ fails_with "set with nothing to change is a usage error" 2 "nothing" T set tun1
 fails_with "set with an unknown option is a usage error" 2 "unknown option" \
 	T set tun1 colour blue
 fails_with "attach needs two arguments" 2 "usage" T attach tun1
+fails_with "an unknown option after the command is a usage error (exit 2)" 2 \
+	"Usage:" T add bad1 if_id 80 --frobnicate
+fails_with "... and before it" 2 "Usage:" T --frobnicate add bad1 if_id 80
+fails_with "... and a short one" 2 "Usage:" T set tun1 -x if_id 81
 fails_with "del refuses a device of another kind" 1 "not an ipsec device" \
 	T del veth0
 check "... veth0 is still there" ip -n "$A" link show veth0

@@ -9,7 +9,8 @@
  *   ipsecif attach DEV PHYS
  *   ipsecif detach DEV
  *
- * This file holds main(): the options and the table of commands. show.c and set.c hold the commands,
+ * This file holds main(): the options, which may come before or after the
+ * command, and the table of commands. show.c and set.c hold the commands,
  * nl.c the netlink requests, out.c the text and JSON printer.
  */
 #include <getopt.h>
@@ -39,6 +40,7 @@ static void usage(FILE *f)
 		"       %s help | -V\n"
 		"Options: -j, --json    JSON output\n"
 		"         -p, --pretty  indented JSON\n"
+		"Options may come before or after the command; -- ends them.\n"
 		"See ipsecif(8).\n",
 		prog, prog, prog, prog, prog, prog, prog);
 }
@@ -108,7 +110,14 @@ static int run(int argc, char **argv)
 	return usage_error("unknown command \"%s\"", argv[0]);
 }
 
-/* The options before the command; the words from it on go to @args. */
+/*
+ * The options, wherever they stand: "ipsecif show -j DEV" as well as
+ * "ipsecif -j show DEV". The other words go to @args, in order. A leading
+ * '-' in the option string makes getopt_long() hand back every non-option
+ * in place (as 1), even under POSIXLY_CORRECT; after "--" the rest are
+ * words, so a device named "-x" is "ipsecif show -- -x". Returns -1 to go
+ * on, or the exit code.
+ */
 static int parse_options(int argc, char **argv, char **args, int *nargs)
 {
 	static const struct option opts[] = {
@@ -121,8 +130,11 @@ static int parse_options(int argc, char **argv, char **args, int *nargs)
 	bool json = false, pretty = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+jphV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "-jphV", opts, NULL)) != -1) {
 		switch (c) {
+		case 1:
+			args[(*nargs)++] = optarg;
+			break;
 		case 'j':
 			json = true;
 			break;
