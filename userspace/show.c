@@ -41,9 +41,15 @@ static void print_link_dev(const struct link *l)
 	char name[IF_NAMESIZE];
 	bool named;
 
-	/* The kernel names the link in the device's birth namespace. */
+	/*
+	 * The kernel names the link in the device's birth namespace. When
+	 * that is another one (IFLA_LINK_NETNSID: the device was moved), the
+	 * text says which; JSON's "link" is null, as that name is no device
+	 * of this namespace.
+	 */
 	if (l->link_name[0]) {
-		out_str("link", "  link: %s", l->link_name);
+		out_text("  link: %s", l->link_name);
+		out_str("link", "", l->has_netnsid ? NULL : l->link_name);
 		if (!l->link)
 			out_text(" (absent)");
 		out_u64("link_index", "", l->link);
