@@ -36,6 +36,13 @@ if command -v ipsecif >/dev/null && command -v jq >/dev/null; then
 		"ip netns exec $C ipsecif -j show ipsec1 | jq -e '.[0] | .link == null and .link_index > 0 and (.link_netnsid | type) == \"number\" and .link_state == \"present\"'"
 	check "ipsecif show in C gives the link's name with its netnsid" sh -c \
 		"ip netns exec $C ipsecif show ipsec1 | grep -q 'link: veth0 (netnsid [0-9]*)'"
+	if [ -f "$SELFTESTS/../userspace/ipsecif.8" ]; then
+		check_eq "... its JSON fields are all those ipsecif.8 documents" \
+			"$(man_json_fields "Device object" | tr '\n' ' ')" \
+			"$(ip netns exec "$C" ipsecif -j show ipsec1 | jq '.[0]' | json_fields | tr '\n' ' ')"
+	else
+		skip "JSON fields against ipsecif.8" "no userspace/ipsecif.8 beside selftests/"
+	fi
 else
 	skip "ipsecif show of the moved device" "ipsecif or jq not installed"
 fi

@@ -45,6 +45,22 @@ check "... gets if_id 5, detached, down" jqa ipsec5 \
 check "add tun1 dev veth0 if_id 42 mtu 1400" T add tun1 dev veth0 if_id 42 mtu 1400
 check "... JSON has if_id, link, mtu" jqa tun1 \
 	'.if_id == 42 and .link == "veth0" and .mtu == 1400 and .ifname == "tun1"'
+# ipsecif.8 documents exactly the fields the tool prints: tun1 is attached,
+# so it has all of them but link_netnsid (a moved device's: netns.sh).
+if [ -f "$SELFTESTS/../userspace/ipsecif.8" ]; then
+	check_ge "ipsecif.8 lists the JSON fields of a device" 10 \
+		"$(man_json_fields "Device object" | wc -l)"
+	check_eq "... tun1's are those (but link_netnsid)" \
+		"$(man_json_fields "Device object" | grep -vx link_netnsid | tr '\n' ' ')" \
+		"$(T -j show tun1 | jq '.[0]' | json_fields | tr '\n' ' ')"
+	check_ge "ipsecif.8 lists the stats fields" 8 \
+		"$(man_json_fields "stats object" | wc -l)"
+	check_eq "... tun1's are those" \
+		"$(man_json_fields "stats object" | tr '\n' ' ')" \
+		"$(T -j show tun1 | jq '.[0].stats' | json_fields | tr '\n' ' ')"
+else
+	skip "JSON fields against ipsecif.8" "no userspace/ipsecif.8 beside selftests/"
+fi
 check "... the kernel agrees (ipsecnl)" sh -c \
 	"ip netns exec $A python3 $SELFTESTS/ipsecnl.py show tun1 | grep -q 'if_id 42'"
 check "set tun1 if_id 43" T set tun1 if_id 43
