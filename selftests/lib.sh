@@ -161,6 +161,20 @@ stat() {
 	ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"
 }
 
+# The JSON fields ipsecif(8) documents in its subsection SS of JSON OUTPUT
+# (a ".TP" line, then ".B name"), sorted as jq's keys sorts them, one a
+# line: man_json_fields "Device object". json_fields prints the member
+# names of the JSON object on stdin the same way.
+man_json_fields() {
+	awk -v ss=".SS $1" '
+		/^\.S[HS] / { on = $0 == ss; next }
+		on && prev == ".TP" && /^\.B [a-z_]+$/ { print $2 }
+		{ prev = $0 }' "$SELFTESTS/../userspace/ipsecif.8" | LC_ALL=C sort
+}
+json_fields() {
+	jq -r 'keys[]'
+}
+
 # The per-cause counters of an ipsec device, as `ethtool -S` shows them:
 # counters NS DEV prints "name value" lines; counter NS DEV NAME one value.
 counters() {

@@ -29,6 +29,23 @@ ip -n "$C" link set ipsec1 up
 check_eq "C has no SAs of its own" 0 "$(ip -n "$C" xfrm state | wc -l)"
 check "ip -d link in C shows the link namespace" \
 	sh -c "ip -n $C -d link show ipsec1 | grep -q link-netns"
+# Its link is veth0 of A: a name of C would be another device, so the
+# tool's JSON has no name for it, only the index and the netnsid.
+if command -v ipsecif >/dev/null && command -v jq >/dev/null; then
+	check "ipsecif -j show in C: link null, link_index and link_netnsid set" sh -c \
+		"ip netns exec $C ipsecif -j show ipsec1 | jq -e '.[0] | .link == null and .link_index > 0 and (.link_netnsid | type) == \"number\" and .link_state == \"present\"'"
+	check "ipsecif show in C gives the link's name with its netnsid" sh -c \
+		"ip netns exec $C ipsecif show ipsec1 | grep -q 'link: veth0 (netnsid [0-9]*)'"
+	if [ -f "$SELFTESTS/../userspace/ipsecif.8" ]; then
+		check_eq "... its JSON fields are all those ipsecif.8 documents" \
+			"$(man_json_fields "Device object" | tr '\n' ' ')" \
+			"$(ip netns exec "$C" ipsecif -j show ipsec1 | jq '.[0]' | json_fields | tr '\n' ' ')"
+	else
+		skip "JSON fields against ipsecif.8" "no userspace/ipsecif.8 beside selftests/"
+	fi
+else
+	skip "ipsecif show of the moved device" "ipsecif or jq not installed"
+fi
 capture_start "$B" veth0
 check "IPv4 ping from C through the moved device" ping_ok "$C" 172.16.1.2
 check "IPv6 ping from C through the moved device" ping_ok "$C" fd01::2

@@ -45,6 +45,22 @@ check "... gets if_id 5, detached, down" jqa ipsec5 \
 check "add tun1 dev veth0 if_id 42 mtu 1400" T add tun1 dev veth0 if_id 42 mtu 1400
 check "... JSON has if_id, link, mtu" jqa tun1 \
 	'.if_id == 42 and .link == "veth0" and .mtu == 1400 and .ifname == "tun1"'
+# ipsecif.8 documents exactly the fields the tool prints: tun1 is attached,
+# so it has all of them but link_netnsid (a moved device's: netns.sh).
+if [ -f "$SELFTESTS/../userspace/ipsecif.8" ]; then
+	check_ge "ipsecif.8 lists the JSON fields of a device" 10 \
+		"$(man_json_fields "Device object" | wc -l)"
+	check_eq "... tun1's are those (but link_netnsid)" \
+		"$(man_json_fields "Device object" | grep -vx link_netnsid | tr '\n' ' ')" \
+		"$(T -j show tun1 | jq '.[0]' | json_fields | tr '\n' ' ')"
+	check_ge "ipsecif.8 lists the stats fields" 8 \
+		"$(man_json_fields "stats object" | wc -l)"
+	check_eq "... tun1's are those" \
+		"$(man_json_fields "stats object" | tr '\n' ' ')" \
+		"$(T -j show tun1 | jq '.[0].stats' | json_fields | tr '\n' ' ')"
+else
+	skip "JSON fields against ipsecif.8" "no userspace/ipsecif.8 beside selftests/"
+fi
 check "... the kernel agrees (ipsecnl)" sh -c \
 	"ip netns exec $A python3 $SELFTESTS/ipsecnl.py show tun1 | grep -q 'if_id 42'"
 check "set tun1 if_id 43" T set tun1 if_id 43
@@ -64,6 +80,15 @@ check "text show names every device" sh -c \
 check "show in a namespace without devices prints []" sh -c \
 	"[ \"\$(ip netns exec $B ipsecif -j)\" = '[]' ]"
 check "-j -p is valid JSON too" sh -c "ip netns exec $A ipsecif -j -p show | jq -e 'length == 2'"
+# Options go before or after the command, as users type them.
+j1=$(T -j show tun1) j2=$(T show -j tun1)
+check "options after the command: show -j DEV is -j show DEV" \
+	jq -en --argjson a "$j1" --argjson b "$j2" '$a == $b and ($a | length) == 1'
+j1=$(T -j -p show tun1) j2=$(T show tun1 -p -j)
+check "... and show DEV -p -j prints what -j -p show DEV does" sh -c \
+	'[ "$(printf "%s\n" "$1" | wc -l)" -gt 2 ] && [ "$1" = "$2" ]' _ "$j1" "$j2"
+fails_with "after --, a word starting with - is a device name" 1 \
+	"-j: no such device" T show -- -j
 
 # --- bad input: clear error, non-zero exit, nothing changes -----------------
 before=$(T -j show)
@@ -85,6 +110,10 @@ fails_with "set with nothing to change is a usage error" 2 "nothing" T set tun1
 fails_with "set with an unknown option is a usage error" 2 "unknown option" \
 	T set tun1 colour blue
 fails_with "attach needs two arguments" 2 "usage" T attach tun1
+fails_with "an unknown option after the command is a usage error (exit 2)" 2 \
+	"Usage:" T add bad1 if_id 80 --frobnicate
+fails_with "... and before it" 2 "Usage:" T --frobnicate add bad1 if_id 80
+fails_with "... and a short one" 2 "Usage:" T set tun1 -x if_id 81
 fails_with "del refuses a device of another kind" 1 "not an ipsec device" \
 	T del veth0
 check "... veth0 is still there" ip -n "$A" link show veth0

@@ -6,36 +6,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <net/if.h>
-#include <linux/if_link.h>
-#include <linux/netlink.h>
 
-/* Copies of the messages of one dump. */
-struct msgs {
-	struct nlmsghdr **v;
-	size_t n, cap;
-};
+#include "nl.h"
 
-int msgs_collect(const struct nlmsghdr *nlh, void *data);
-void msgs_free(struct msgs *m);
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
-/* What the tool reads of one link. */
-struct link {
-	int ifindex;
-	unsigned int flags;
-	char name[IF_NAMESIZE];
-	char kind[32];
-	uint32_t mtu, min_mtu, max_mtu;
-	uint8_t operstate;
-	bool has_netnsid, has_stats;
-	uint32_t link, if_id;
-	char link_name[IF_NAMESIZE];	/* from the kernel, "" if none */
-	int mtu_auto;			/* 1, 0, or -1: not reported */
-	int32_t link_netnsid;
-	struct rtnl_link_stats64 stats;
-};
+extern const char prog[];
 
-void link_parse(const struct nlmsghdr *nlh, struct link *l);
+/* ipsecif.c: "ipsecif: message" on stderr; they return exit codes 1, 2. */
+int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The subcommands: argv holds the arguments after the command's name. */
+int cmd_show(int argc, char **argv);	/* show.c */
+int cmd_add(int argc, char **argv);	/* set.c */
+int cmd_set(int argc, char **argv);
+int cmd_del(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
 
 /* counters.c: the device's per-cause counters (ethtool -S). */
 struct counters {

@@ -185,7 +185,6 @@ static __u32 rta_u32(const struct rtattr *rta)
 
 static void ipsec_print_opt(struct link_util *lu, FILE *f, struct rtattr *tb[])
 {
-	char name[IF_NAMESIZE];
 	__u32 link;
 
 	(void)lu;
@@ -209,13 +208,16 @@ static void ipsec_print_opt(struct link_util *lu, FILE *f, struct rtattr *tb[])
 		print_color_string(PRINT_JSON, COLOR_NONE, "link_state", NULL,
 				   link ? "present" : "absent");
 	} else if (tb[IFLA_IPSEC_LINK] && RTA_PAYLOAD(tb[IFLA_IPSEC_LINK]) >= 4) {
+		/*
+		 * An index the kernel did not name. It is one of the birth
+		 * namespace, which may not be this one: ip reports that as
+		 * link-netnsid, outside these attributes, so never look the
+		 * index up here.
+		 */
 		link = rta_u32(tb[IFLA_IPSEC_LINK]);
 		if (!link)
 			print_color_string(PRINT_FP, COLOR_NONE, NULL, "%s ",
 					   "nodev");
-		else if (if_indextoname(link, name))
-			print_color_string(PRINT_ANY, COLOR_IFNAME, "dev",
-					   "dev %s ", name);
 		else
 			print_color_uint(PRINT_ANY, COLOR_NONE, "link_index",
 					 "dev if%u ", link);

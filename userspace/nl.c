@@ -1,10 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
-/* ipsecif: netlink requests over libmnl, with the kernel's extack text. */
+/*
+ * ipsecif: netlink requests over libmnl, with the kernel's extack text, and
+ * the links and dumps the tool reads with them.
+ */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
+#include "../include/uapi/linux/ipsecif.h"
+#include "ipsecif.h"
 #include "nl.h"
 
 #ifndef NETLINK_EXT_ACK
@@ -195,4 +203,153 @@ uint32_t nl_u32(const struct nlattr *attr)
 	if (!attr || mnl_attr_get_payload_len(attr) < sizeof(uint32_t))
 		return 0;
 	return mnl_attr_get_u32(attr);
+}
+
+int msgs_collect(const struct nlmsghdr *nlh, void *data)
+{
+	struct msgs *m = data;
+	struct nlmsghdr *copy;
+
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 64;
+		struct nlmsghdr **v = realloc(m->v, cap * sizeof(*v));
+
+		if (!v)
+			return MNL_CB_ERROR;
+		m->v = v;
+		m->cap = cap;
+	}
+	copy = malloc(nlh->nlmsg_len);
+	if (!copy)
+		return MNL_CB_ERROR;
+	memcpy(copy, nlh, nlh->nlmsg_len);
+	m->v[m->n++] = copy;
+	return MNL_CB_OK;
+}
+
+void msgs_free(struct msgs *m)
+{
+	while (m->n)
+		free(m->v[--m->n]);
+	free(m->v);
+	m->v = NULL;
+	m->cap = 0;
+}
+
+int nl_dump(struct nl *nl, uint16_t type, size_t hdrlen, struct msgs *m)
+{
+	struct nlmsghdr *nlh = nl_request(nl, type, NLM_F_DUMP, hdrlen);
+
+	return nl_talk(nl, nlh, msgs_collect, m);
+}
+
+/* ---- links ---- */
+
+static void link_parse_info(const struct nlattr *linkinfo, struct link *l)
+{
+	const struct nlattr *info[IFLA_INFO_MAX + 1];
+	const struct nlattr *data[IFLA_IPSEC_MAX + 1];
+
+	nl_parse_nested(linkinfo, info, IFLA_INFO_MAX);
+	if (info[IFLA_INFO_KIND] &&
+	    mnl_attr_validate(info[IFLA_INFO_KIND], MNL_TYPE_STRING) == 0)
+		snprintf(l->kind, sizeof(l->kind), "%.*s",
+			 (int)mnl_attr_get_payload_len(info[IFLA_INFO_KIND]),
+			 mnl_attr_get_str(info[IFLA_INFO_KIND]));
+	if (!info[IFLA_INFO_DATA] || strcmp(l->kind, IPSECIF_KIND))
+		return;
+	nl_parse_nested(info[IFLA_INFO_DATA], data, IFLA_IPSEC_MAX);
+	l->link = nl_u32(data[IFLA_IPSEC_LINK]);
+	l->if_id = nl_u32(data[IFLA_IPSEC_IF_ID]);
+	if (data[IFLA_IPSEC_MTU_AUTO] &&
+	    mnl_attr_validate(data[IFLA_IPSEC_MTU_AUTO], MNL_TYPE_U8) == 0)
+		l->mtu_auto = mnl_attr_get_u8(data[IFLA_IPSEC_MTU_AUTO]);
+	if (data[IFLA_IPSEC_LINK_NAME] &&
+	    mnl_attr_validate(data[IFLA_IPSEC_LINK_NAME], MNL_TYPE_NUL_STRING) == 0)
+		snprintf(l->link_name, sizeof(l->link_name), "%s",
+			 mnl_attr_get_str(data[IFLA_IPSEC_LINK_NAME]));
+}
+
+void link_parse(const struct nlmsghdr *nlh, struct link *l)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFLA_MAX + 1];
+
+	memset(l, 0, sizeof(*l));
+	l->mtu_auto = -1;
+	l->ifindex = ifi->ifi_index;
+	l->flags = ifi->ifi_flags;
+	nl_parse(nlh, sizeof(*ifi), tb, IFLA_MAX);
+	if (tb[IFLA_IFNAME] &&
+	    mnl_attr_validate(tb[IFLA_IFNAME], MNL_TYPE_NUL_STRING) == 0)
+		snprintf(l->name, sizeof(l->name), "%s",
+			 mnl_attr_get_str(tb[IFLA_IFNAME]));
+	l->mtu = nl_u32(tb[IFLA_MTU]);
+	l->min_mtu = nl_u32(tb[IFLA_MIN_MTU]);
+	l->max_mtu = nl_u32(tb[IFLA_MAX_MTU]);
+	if (tb[IFLA_OPERSTATE])
+		l->operstate = mnl_attr_get_u8(tb[IFLA_OPERSTATE]);
+	if (tb[IFLA_LINK_NETNSID]) {
+		l->has_netnsid = true;
+		l->link_netnsid = (int32_t)nl_u32(tb[IFLA_LINK_NETNSID]);
+	}
+	if (tb[IFLA_STATS64] &&
+	    mnl_attr_get_payload_len(tb[IFLA_STATS64]) >= sizeof(l->stats)) {
+		memcpy(&l->stats, mnl_attr_get_payload(tb[IFLA_STATS64]),
+		       sizeof(l->stats));
+		l->has_stats = true;
+	}
+	if (tb[IFLA_LINKINFO])
+		link_parse_info(tb[IFLA_LINKINFO], l);
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	if (nlh->nlmsg_type == RTM_NEWLINK &&
+	    mnl_nlmsg_get_payload_len(nlh) >= sizeof(struct ifinfomsg))
+		link_parse(nlh, data);
+	return MNL_CB_OK;
+}
+
+/* A kernel error: its extack message when it gave one. */
+int kernel_error(struct nl *nl, const char *what, int err)
+{
+	const char *hint = "";
+
+	if (err == -EPERM)
+		hint = " (needs CAP_NET_ADMIN)";
+	if (nl->extack[0])
+		return fail("%s: %s", what, nl->extack);
+	return fail("%s: %s%s", what, strerror(-err), hint);
+}
+
+/* Read one link by name. Returns 0, or a printed error's exit code. */
+int link_get(struct nl *nl, const char *name, struct link *l)
+{
+	struct nlmsghdr *nlh;
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	nlh = nl_request(nl, RTM_GETLINK, 0, sizeof(struct ifinfomsg));
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	err = nl_talk(nl, nlh, link_cb, l);
+	if (err == -ENODEV || (!err && !l->ifindex))
+		return fail("%s: no such device", name);
+	if (err)
+		return kernel_error(nl, name, err);
+	return 0;
+}
+
+/* Read one ipsec link by name, refusing devices of other kinds. */
+int ipsec_get(struct nl *nl, const char *name, struct link *l)
+{
+	int ret = link_get(nl, name, l);
+
+	if (ret)
+		return ret;
+	if (strcmp(l->kind, IPSECIF_KIND))
+		return fail("%s: not an ipsec device (kind \"%s\")", name,
+			    l->kind[0] ? l->kind : "none");
+	return 0;
 }

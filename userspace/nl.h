@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* ipsecif: netlink requests over libmnl, with the kernel's extack text. */
+/*
+ * ipsecif: netlink requests over libmnl, with the kernel's extack text, and
+ * the links and dumps the tool reads with them.
+ */
 #ifndef IPSECIF_NL_H
 #define IPSECIF_NL_H
 
 #include <libmnl/libmnl.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <net/if.h>
+#include <linux/if_link.h>
 
 struct nl {
 	struct mnl_socket *sock;
@@ -36,5 +43,42 @@ void nl_parse_nested(const struct nlattr *nest, const struct nlattr **tb,
 		     unsigned int max);
 /* A u32 attribute's value; 0 when absent or too short. */
 uint32_t nl_u32(const struct nlattr *attr);
+
+/* Copies of the messages of one dump. */
+struct msgs {
+	struct nlmsghdr **v;
+	size_t n, cap;
+};
+
+int msgs_collect(const struct nlmsghdr *nlh, void *data);
+void msgs_free(struct msgs *m);
+/* Dump @type (with a @hdrlen family header) into @m. 0 or -errno. */
+int nl_dump(struct nl *nl, uint16_t type, size_t hdrlen, struct msgs *m);
+
+/* What the tool reads of one link. */
+struct link {
+	int ifindex;
+	unsigned int flags;
+	char name[IF_NAMESIZE];
+	char kind[32];
+	uint32_t mtu, min_mtu, max_mtu;
+	uint8_t operstate;
+	bool has_netnsid, has_stats;
+	uint32_t link, if_id;
+	char link_name[IF_NAMESIZE];	/* from the kernel, "" if none */
+	int mtu_auto;			/* 1, 0, or -1: not reported */
+	int32_t link_netnsid;
+	struct rtnl_link_stats64 stats;
+};
+
+void link_parse(const struct nlmsghdr *nlh, struct link *l);
+/*
+ * Read one link by name, or one ipsec link (refusing devices of other
+ * kinds). Returns 0, or the exit code of the error they printed.
+ */
+int link_get(struct nl *nl, const char *name, struct link *l);
+int ipsec_get(struct nl *nl, const char *name, struct link *l);
+/* Print a kernel error: its extack message when it gave one. */
+int kernel_error(struct nl *nl, const char *what, int err);
 
 #endif
