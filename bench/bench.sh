@@ -30,15 +30,9 @@ ROUNDS=${1:-3}
 SECS=${2:-5}
 shift $(($# < 2 ? $# : 2))
 VARIANTS=${*:-clear policy xfrmi ipsecif unattached}
-KEY_AB=0x0123456789abcdef0123456789abcdef01234567
-KEY_BA=0x89abcdef0123456789abcdef0123456789abcdef
 W=$(mktemp -d /tmp/ipsecif-bench.XXXXXX)
-
-fail() {
-	echo "bench: FAILED: $*"
-	dmesg | tail -20 | sed 's/^/bench: kernel: /'
-	exit 1
-}
+BENCH_TAG=
+. ./lib.sh
 cleanup() {
 	local v
 	cat "$W"/*.pid 2>/dev/null | xargs -r kill 2>/dev/null
@@ -55,14 +49,6 @@ for tool in iperf3 jq ip; do
 done
 modprobe ipsecif || fail "cannot load ipsecif"
 modprobe xfrm_interface || fail "cannot load xfrm_interface"
-
-# sa NS SRC DST SPI KEY [IF_ID]: one AES-GCM tunnel-mode SA
-sa() {
-	local id=()
-	[ -n "${6:-}" ] && id=(if_id "$6")
-	ip -n "$1" xfrm state add src "$2" dst "$3" proto esp spi "$4" reqid "$4" \
-		mode tunnel aead 'rfc4106(gcm(aes))' "$5" 128 "${id[@]}"
-}
 
 # pols NS LOCAL REMOTE SPI_OUT SPI_IN SEL_L SEL_R [IF_ID]
 pols() {
@@ -131,20 +117,6 @@ udp() {
 	jq -e '.end.sum_received | .bytes / 64 / .seconds | floor' "$W/out.json"
 }
 
-# measure LOAD V: the load's figure over V. When iperf3 itself gives up
-# (its client starved under emulation: "server test duration expired"),
-# the run measured nothing and is tried again, at most twice, and said so.
-measure() {
-	local n
-	for n in 1 2 3; do
-		"$1" "$2" && return 0
-		echo "bench: $1 over $2: try $n failed:" \
-			"$(jq -r '.error // "no figure"' "$W/out.json" 2>/dev/null)" >&2
-	done
-	return 1
-}
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # The first user of an algorithm may get a slower implementation while the
 # crypto API still sets up the best one: make that happen before any
@@ -185,8 +157,7 @@ done
 # The IPsec variants must really have encrypted: the outbound SA counted it.
 for v in $VARIANTS; do
 	[ $v = clear ] && continue
-	pk=$(ip -n "bench-$v-a" -s xfrm state get src 10.0.0.1 dst 10.0.0.2 proto esp \
-		spi 0x101 | sed -n '/lifetime current/{n;s/.* \([0-9]*\)(packets).*/\1/p}')
+	pk=$(sa_packets "bench-$v-a" 10.0.0.1 10.0.0.2 0x101)
 	[ "${pk:-0}" -gt 1000 ] || fail "$v: the outbound SA counted ${pk:-no} packets"
 	echo "bench: $v outbound SA carried $pk packets"
 done
@@ -194,8 +165,8 @@ done
 echo
 printf '%-12s %14s %16s\n' variant "TCP Mbit/s" "UDP 64B pkt/s"
 for v in $VARIANTS; do
-	tm=$(median <"$W/$v.tcp")
-	um=$(median <"$W/$v.udp")
+	tm=$(stats "$W/$v.tcp" | cut -d' ' -f1)
+	um=$(stats "$W/$v.udp" | cut -d' ' -f1)
 	echo "$tm $um" >"$W/$v.med"
 	printf '%-12s %14.1f %16d\n' "$v" "$(echo "$tm" | awk '{ print $1 / 1e6 }')" "$um"
 done

@@ -35,15 +35,9 @@ for a in "$@"; do
 done
 VARIANTS=${VARIANTS:-policy xfrmi ipsecif}
 LOADS=${LOADS:-tcp1 tcp16 udp1 udp16 flood}
-KEY_AB=0x0123456789abcdef0123456789abcdef01234567
-KEY_BA=0x89abcdef0123456789abcdef0123456789abcdef
 W=$(mktemp -d /tmp/ipsecif-fwd.XXXXXX)
-
-fail() {
-	echo "bench: FAILED: $*"
-	dmesg | tail -20 | sed 's/^/bench: kernel: /'
-	exit 1
-}
+BENCH_TAG="gateway "
+. ./lib.sh
 cleanup() {
 	local v n
 	cat "$W"/*.pid 2>/dev/null | xargs -r kill 2>/dev/null
@@ -56,14 +50,6 @@ cleanup() {
 }
 trap cleanup EXIT
 modprobe pktgen || fail "cannot load pktgen"
-
-# sa NS SRC DST SPI KEY [IF_ID]: one AES-GCM tunnel-mode SA
-sa() {
-	local id=()
-	[ -n "${6:-}" ] && id=(if_id "$6")
-	ip -n "$1" xfrm state add src "$2" dst "$3" proto esp spi "$4" reqid "$4" \
-		mode tunnel aead 'rfc4106(gcm(aes))' "$5" 128 "${id[@]}"
-}
 
 # pol NS DIR SEL_SRC SEL_DST TMPL_SRC TMPL_DST REQID [IF_ID]
 pol() {
@@ -167,19 +153,6 @@ flood() {
 	awk -v n=$((r1 - r0)) -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%d\n", n / (t1 - t0) }'
 }
 
-# measure LOAD V: the load's figure over V. When iperf3 itself gives up
-# (its client starved under emulation: "server test duration expired"),
-# the run measured nothing and is tried again, at most twice, and said so.
-measure() {
-	local n
-	for n in 1 2 3; do
-		"$1" "$2" && return 0
-		echo "bench: gateway $1 over $2: try $n failed:" \
-			"$(jq -r '.error // "no figure"' "$W/out.json" 2>/dev/null)" >&2
-	done
-	return 1
-}
-
 # lookups V: ipsecif's bundle lookups and packets sent so far on A
 lookups() {
 	ip netns exec "fwd-$1-a" ethtool -S tun0 | awk '$1 == "tx_bundle_lookups:" { print $2 }'
@@ -212,16 +185,11 @@ for ((i = 1; i <= ROUNDS; i++)); do
 done
 
 for v in $VARIANTS; do
-	pk=$(ip -n "fwd-$v-a" -s xfrm state get src 10.0.0.1 dst 10.0.0.2 proto esp \
-		spi 0x101 | sed -n '/lifetime current/{n;s/.* \([0-9]*\)(packets).*/\1/p}')
+	pk=$(sa_packets "fwd-$v-a" 10.0.0.1 10.0.0.2 0x101)
 	[ "${pk:-0}" -gt 10000 ] || fail "gateway $v: the outbound SA counted ${pk:-no} packets"
 	echo "bench: gateway $v outbound SA carried $pk packets"
 done
 
-# stats FILE: "median min max" of the figures in FILE
-stats() {
-	sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[1], v[NR] }'
-}
 unit() { case $1 in tcp*) echo "Mbit/s" ;; *) echo "pkt/s" ;; esac; }
 show() { case $1 in tcp*) awk -v x="$2" 'BEGIN { printf "%.1f", x / 1e6 }' ;; *) echo "$2" ;; esac; }
 

@@ -170,6 +170,24 @@ sid_root() {
 # The benchmark needs iperf3 on whichever root the VM boots.
 case " $KERNELS " in *" bench "*) SID_PKGS+=" iperf3" ;; esac
 
+# sid's iperf3 (3.16 and later) runs a thread per stream, and under TCG
+# its 16-stream client starves until the server gives up ("server test
+# duration expired"). The benchmark runs the host's single-threaded iperf3
+# on the sid root too, so that every kernel gets the same load generator.
+sid_bench_iperf() {
+	local d=$SID/usr/local/lib/ipsecif-bench lib
+	lib=$(ldd /usr/bin/iperf3 | awk '$1 == "libiperf.so.0" { print $3 }')
+	[ -n "$lib" ] || { echo "setup-host.sh: no libiperf for the host's iperf3" >&2; return 1; }
+	cmp -s /usr/bin/iperf3 "$d/iperf3" && cmp -s "$lib" "$d/libiperf.so.0" && return 0
+	log "the host's iperf3 $(iperf3 --version | awk 'NR == 1 { print $2 }') for the benchmark on $SID"
+	mkdir -p "$d" "$SID/usr/local/bin"
+	cp /usr/bin/iperf3 "$d/iperf3" && cp "$lib" "$d/libiperf.so.0" || return 1
+	printf '#!/bin/sh\nLD_LIBRARY_PATH=%s exec %s "$@"\n' \
+		/usr/local/lib/ipsecif-bench /usr/local/lib/ipsecif-bench/iperf3 \
+		>"$SID/usr/local/bin/iperf3"
+	chmod 755 "$SID/usr/local/bin/iperf3"
+}
+
 # Building the Debian packages (make deb): debhelper with dh_dkms, lintian.
 DEB_PKGS="build-essential dpkg-dev debhelper dh-dkms lintian libmnl-dev pkg-config git"
 
@@ -186,4 +204,7 @@ for k in $KERNELS; do
 	*) echo "setup-host.sh: unknown kernel '$k'" >&2; exit 1 ;;
 	esac
 done
+if [[ " $KERNELS " == *" bench "* && " $KERNELS " =~ \ (7\.2|sid)\  ]]; then
+	sid_bench_iperf || exit 1
+fi
 log "ready"
