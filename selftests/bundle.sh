@@ -123,7 +123,7 @@ ip -n "$A" addr add 172.16.3.1/24 dev ipsec2
 check "tunnel in tunnel: SAs of ipsec2 over ipsec1" \
 	tunnel "$A" 172.16.1.1 172.16.1.2 0x300 0x400 $KEY_AB $KEY_BA 2 tunnel 0.0.0.0/0 -
 ip netns exec "$A" ping -q -c 2 -W 1 172.16.3.2 >/dev/null 2>&1
-check_ge "tunnel in tunnel: ipsec2 sent through ipsec1" 2 "$(stat "$A" ipsec2 tx_packets)"
+check_ge "tunnel in tunnel: ipsec2 sent through ipsec1" 2 "$(dev_stat "$A" ipsec2 tx_packets)"
 check "ipsec1, under ipsec2's bundle, is deleted at once" \
 	timeout 20 ip -n "$A" link del ipsec1
 check "ipsec2 is still there" ip -n "$A" link show ipsec2

@@ -25,14 +25,14 @@ for mode in tunnel transport; do
 		# ESP from A (B answers the datagrams with encrypted ICMP errors)
 		esp="src host $UNDER4_A and ip proto 50"
 		[ $fam = IPv6 ] && esp="src host $UNDER6_A and ip6 proto 50"
-		tx0=$(stat "$A" ipsec1 tx_packets)
+		tx0=$(dev_stat "$A" ipsec1 tx_packets)
 		capture_start "$B" veth0
 		check "$mode $fam: send from a bypass socket" send "$dst" bypass
 		capture_stop
 		check_eq "$mode $fam: ... the 3 datagrams leave in clear" 3 "$(clear500)"
 		check_eq "$mode $fam: ... no ESP for them" 0 "$(capture_count "$B" veth0 "$esp")"
 		check_ge "$mode $fam: ... counted as sent by ipsec1" $((tx0 + 3)) \
-			"$(stat "$A" ipsec1 tx_packets)"
+			"$(dev_stat "$A" ipsec1 tx_packets)"
 
 		capture_start "$B" veth0
 		check "$mode $fam: send from a plain socket" send "$dst" none

@@ -101,7 +101,7 @@ check "subnet tunnel on ipsec2" subnet 2
 rises "$A" ipsec2 tx_bundle_lookups 1 "" pings "$A" 172.16.2.2
 check "... the pings were answered" pings "$A" 172.16.2.2 1
 check_ge "... fewer bundle lookups than packets" 1 \
-	$(($(stat "$A" ipsec2 tx_packets) - $(counter "$A" ipsec2 tx_bundle_lookups)))
+	$(($(dev_stat "$A" ipsec2 tx_packets) - $(counter "$A" ipsec2 tx_bundle_lookups)))
 ipa link set ipsec2 mtu 1500	# pinned: a packet that fits it, not the tunnel
 rises "$A" ipsec2 tx_too_big 1 tx_bundle_lookups \
 	ip netns exec "$A" ping -q -c 1 -M do -s 1460 -W 1 172.16.2.2
@@ -116,7 +116,7 @@ ipa link set ipsec2 up
 # --- 3: B encrypts with the wrong key ------------------------------------
 check "ipsec3: B's outbound key is wrong" subnet 3 $KEY_AB
 rises "$A" ipsec3 rx_xfrm_errors 3 "" pings "$B" 172.16.3.1
-check_ge "... counted as rx_errors too" 3 "$(stat "$A" ipsec3 rx_errors)"
+check_ge "... counted as rx_errors too" 3 "$(dev_stat "$A" ipsec3 rx_errors)"
 
 # --- 4: detached, the outer route leads back into the device --------------
 ipa link add ipsec4 type ipsec
@@ -132,10 +132,10 @@ rises "$A" ipsec4 tx_looped_route 3 tx_bundle_lookups pings "$A" 172.16.4.2
 ipa link add ipsec5 link veth0 type ipsec
 ipa addr add 172.16.5.1/32 peer 172.16.5.2/32 dev ipsec5
 ipa link set ipsec5 up
-drop0=$(stat "$A" ipsec5 tx_dropped)
+drop0=$(dev_stat "$A" ipsec5 tx_dropped)
 rises "$A" ipsec5 tx_no_sa 3 tx_bundle_lookups pings "$A" 172.16.5.2
-check_ge "... and tx_dropped" $((drop0 + 3)) "$(stat "$A" ipsec5 tx_dropped)"
-check_eq "... tx_carrier_errors keeps its meaning (0)" 0 "$(stat "$A" ipsec5 tx_carrier_errors)"
+check_ge "... and tx_dropped" $((drop0 + 3)) "$(dev_stat "$A" ipsec5 tx_dropped)"
+check_eq "... tx_carrier_errors keeps its meaning (0)" 0 "$(dev_stat "$A" ipsec5 tx_carrier_errors)"
 
 # --- 6: detached, no route for a packet socket's packet -------------------
 ipa link add ipsec6 type ipsec

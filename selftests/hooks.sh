@@ -58,7 +58,7 @@ hits() { awk '$1 == "xfrmi4" { print $2 }' $T/kprobe_profile; }
 h0=$(hits)
 check "xfrm5 passes traffic with ipsecif loaded" ping_ok "$A" 172.16.5.2
 check_ge "... and xfrm_interface's own handler received its ESP" $((${h0:-0} + 2)) "$(hits)"
-check_ge "... counted on xfrm5" 2 "$(stat "$A" xfrm5 rx_packets)"
+check_ge "... counted on xfrm5" 2 "$(dev_stat "$A" xfrm5 rx_packets)"
 
 # --- vti ------------------------------------------------------------------------
 if modinfo ip_vti >/dev/null 2>&1; then
@@ -77,7 +77,7 @@ if modinfo ip_vti >/dev/null 2>&1; then
 	}
 	check "A: vti9 (key 9) with its SAs" vti
 	check "vti9 passes traffic with ipsecif loaded" ping_ok "$A" 172.16.9.2
-	check_ge "... counted on vti9" 2 "$(stat "$A" vti9 rx_packets)"
+	check_ge "... counted on vti9" 2 "$(dev_stat "$A" vti9 rx_packets)"
 else
 	skip "vti passes traffic with ipsecif loaded" "no ip_vti module"
 fi

@@ -153,7 +153,7 @@ check "site-to-site: IPv6 subnet ping" \
 capture_stop
 check_no_clear_ping "site-to-site: no ping in clear on the wire"
 check_ge "site-to-site: ESP on the wire" 6 "$(capture_count "$B" veth0 'ip proto 50')"
-check_ge "site-to-site: B's ipsec1 received the pings" 6 "$(stat "$B" ipsec1 rx_packets)"
+check_ge "site-to-site: B's ipsec1 received the pings" 6 "$(dev_stat "$B" ipsec1 rx_packets)"
 # charon 5.9 may set up more than one CHILD_SA pair: compare with the kernel
 n=$(ip netns exec "$A" ipsecif -j show ipsec1 | jq '.[0].sas | length')
 check_eq "site-to-site: ipsecif show lists the daemon's SAs (those of if_id 1)" \
@@ -290,8 +290,8 @@ check_eq "NAT-T: no plain ESP (all of it in UDP)" 0 \
 check_ge "NAT-T: ESP in UDP 4500 on the wire" 10 \
 	"$(capture_count "$S" veth0 'udp port 4500')"
 check_ge "NAT-T: the responder's ipsec1 received the pings" 5 \
-	"$(stat "$S" ipsec1 rx_packets)"
-if [ "$(stat "$S" ipsec1 rx_packets)" -lt 5 ]; then
+	"$(dev_stat "$S" ipsec1 rx_packets)"
+if [ "$(dev_stat "$S" ipsec1 rx_packets)" -lt 5 ]; then
 	ip -n "$S" -s link show ipsec1 | sed 's/^/#   /'
 	ip -n "$S" -s xfrm state | sed 's/^/#   /' | head -40
 fi

@@ -156,8 +156,8 @@ unload_module() {
 	! grep -q '^ipsecif ' /proc/modules
 }
 
-# Device statistics, e.g. stat NS DEV tx_dropped
-stat() {
+# Device statistics, e.g. dev_stat NS DEV tx_dropped
+dev_stat() {
 	ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"
 }
 
@@ -295,7 +295,7 @@ capture_start() {
 }
 
 _dev_pk() {	# _dev_pk NS DEV: packets the device sent and received
-	echo $(($(stat "$1" "$2" rx_packets) + $(stat "$1" "$2" tx_packets)))
+	echo $(($(dev_stat "$1" "$2" rx_packets) + $(dev_stat "$1" "$2" tx_packets)))
 }
 
 # tcpdump reports its counts in its log on SIGUSR1: "N packets captured,
@@ -356,7 +356,7 @@ ping_ok() {	# ping_ok NS ADDR
 	ip netns exec "$1" ping -q -c 2 -i 0.3 -W 2 "$2" >/dev/null 2>&1
 }
 
-nl() {	# raw rtnetlink requests, printing extack messages
+rtnl_req() {	# raw rtnetlink requests, printing extack messages
 	python3 "$SELFTESTS/ipsecnl.py" "$@"
 }
 

@@ -52,7 +52,7 @@ check "IPv6 ping from C through the moved device" ping_ok "$C" fd01::2
 capture_stop
 check_ge "encrypted on A's wire" 4 "$(capture_count "$B" veth0 'ip proto 50')"
 check_eq "nothing in clear" 0 "$(capture_count "$B" veth0 'icmp or (icmp6 and ip6[40]==128)')"
-check_ge "counters of the moved device" 4 "$(stat "$C" ipsec1 rx_packets)"
+check_ge "counters of the moved device" 4 "$(dev_stat "$C" ipsec1 rx_packets)"
 check_fail "the if_id stays taken in A, the birth namespace" \
 	ip -n "$A" link add ipsec1 type ipsec
 

@@ -103,12 +103,12 @@ mkns L
 veth "$L" veth8 10.8.0.2/24 "$A" veth8 10.8.0.1/24
 ip -n "$L" route add $UNDER4_B/32 via 10.8.0.1
 ip netns exec "$A" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.veth8.accept_local=1
-esp_before=$(stat "$A" ipsec1 tx_packets)
+esp_before=$(dev_stat "$A" ipsec1 tx_packets)
 capture_start "$B" veth0
 check "forwarded: L sends crafted ESP (A > B, SPI 0x500) through A" \
 	ip netns exec "$L" python3 "$SELFTESTS/inject.py" - esp $UNDER4_A $UNDER4_B 0x500
 check "forwarded: ... it entered ipsec1" wait_for 25 \
-	test "$(stat "$A" ipsec1 tx_packets)" -gt "$esp_before"
+	test "$(dev_stat "$A" ipsec1 tx_packets)" -gt "$esp_before"
 capture_stop
 check_ge "forwarded: ESP seen on the wire" 1 "$(capture_count "$B" veth0 'ip proto 50')"
 check_eq "forwarded: the crafted packet never leaves as crafted" 0 \
@@ -118,13 +118,13 @@ check_eq "forwarded: the crafted packet never leaves as crafted" 0 \
 mkns C
 check "moved: A's ipsec1 moved into C" ip -n "$A" link set ipsec1 netns "$C"
 ip -n "$C" link set ipsec1 up
-tx0=$(stat "$C" ipsec1 tx_packets)
+tx0=$(dev_stat "$C" ipsec1 tx_packets)
 capture_start "$B" veth0
 check "moved: crafted ESP (A > B, SPI 0x500) sent into ipsec1 in C" \
 	ip netns exec "$C" python3 "$SELFTESTS/inject.py" ipsec1 esp $UNDER4_A $UNDER4_B 0x500
 capture_stop
 check_ge "moved: ... encrypted like any packet (counted as sent)" $((tx0 + 1)) \
-	"$(stat "$C" ipsec1 tx_packets)"
+	"$(dev_stat "$C" ipsec1 tx_packets)"
 check_ge "moved: ESP seen on A's wire" 1 "$(capture_count "$B" veth0 'ip proto 50')"
 check_eq "moved: the crafted packet never leaves as crafted" 0 \
 	"$(tcpdump -A -n -r "$CAPDIR/$B-veth0.pcap" 2>/dev/null | grep -c CRAFTED-ESP)"

@@ -36,6 +36,6 @@ check "right: the mirrored example runs" \
 	ip netns exec "$R" bash -e -c "$(mirror <<<"$example")"
 check "left: the example runs as written, its ping answered" \
 	ip netns exec "$L" bash -e -c "$(sed 's/^ping /ping -c 2 -W 3 /' <<<"$example")"
-check_ge "left: ipsec1 sent and received" 2 "$(stat "$L" ipsec1 rx_packets)"
+check_ge "left: ipsec1 sent and received" 2 "$(dev_stat "$L" ipsec1 rx_packets)"
 
 ksft_exit

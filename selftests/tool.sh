@@ -172,9 +172,9 @@ check "an out policy names its template" jqa tun1 \
 counters_match() {
 	local c lo hi js
 	for c in tx_packets tx_bytes rx_packets rx_bytes; do
-		lo=$(stat "$A" tun1 $c)
+		lo=$(dev_stat "$A" tun1 $c)
 		js=$(ip netns exec "$A" ipsecif -j show tun1 | jq ".[0].stats.$c")
-		hi=$(stat "$A" tun1 $c)
+		hi=$(dev_stat "$A" tun1 $c)
 		[ "$lo" -le "$js" ] && [ "$js" -le "$hi" ] && [ "$hi" -gt 0 ] || {
 			echo "# $c: sysfs $lo..$hi, json $js"
 			return 1

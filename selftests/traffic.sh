@@ -59,11 +59,11 @@ tcp_1mb() {
 check "TCP through the tunnel (1 MB)" tcp_1mb
 
 # --- counters ---------------------------------------------------------------
-check_ge "A ipsec1 counts transmitted packets" 4 "$(stat "$A" ipsec1 tx_packets)"
-check_ge "A ipsec1 counts received packets" 4 "$(stat "$A" ipsec1 rx_packets)"
-check_ge "A ipsec2 counts transmitted packets" 4 "$(stat "$A" ipsec2 tx_packets)"
-check_ge "B ipsec2 counts received packets" 4 "$(stat "$B" ipsec2 rx_packets)"
-check_ge "A ipsec1 counts transmitted bytes" 1000000 "$(stat "$A" ipsec1 tx_bytes)"
+check_ge "A ipsec1 counts transmitted packets" 4 "$(dev_stat "$A" ipsec1 tx_packets)"
+check_ge "A ipsec1 counts received packets" 4 "$(dev_stat "$A" ipsec1 rx_packets)"
+check_ge "A ipsec2 counts transmitted packets" 4 "$(dev_stat "$A" ipsec2 tx_packets)"
+check_ge "B ipsec2 counts received packets" 4 "$(dev_stat "$B" ipsec2 rx_packets)"
+check_ge "A ipsec1 counts transmitted bytes" 1000000 "$(dev_stat "$A" ipsec1 tx_bytes)"
 
 # --- drops without SAs --------------------------------------------------------
 lone_dev() {	# lone_dev N: ipsecN in A, attached, 172.16.N.1/24, up
@@ -74,10 +74,10 @@ lone_dev() {	# lone_dev N: ipsecN in A, attached, 172.16.N.1/24, up
 lone_dev 3
 check_fail "no policy for the if_id: ping fails" ping_ok "$A" 172.16.3.2
 check_ge "... counted as tx_no_sa" 2 "$(counter "$A" ipsec3 tx_no_sa)"
-check_ge "... and tx_dropped" 2 "$(stat "$A" ipsec3 tx_dropped)"
+check_ge "... and tx_dropped" 2 "$(dev_stat "$A" ipsec3 tx_dropped)"
 # Exact, and no background packet can disturb it: without a policy for
 # its if_id nothing ipsec3 is given (its own MLD included) can be sent.
-check_eq "... nothing counted as sent" 0 "$(stat "$A" ipsec3 tx_packets)"
+check_eq "... nothing counted as sent" 0 "$(dev_stat "$A" ipsec3 tx_packets)"
 lone_dev 4
 pol "$A" out 0.0.0.0/0 0.0.0.0/0 $UNDER4_A $UNDER4_B 0x400 4
 check_fail "policy without SA: ping fails" ping_ok "$A" 172.16.4.2
@@ -113,14 +113,14 @@ ip -n "$S" addr add 10.9.0.2/24 dev veth0
 ip -n "$S" addr add 172.16.1.2/32 dev lo
 ip -n "$S" link set veth0 up
 ip -n "$S" route add 172.16.1.0/24 via 10.9.0.1 src 172.16.1.2
-rx0=$(stat "$A" ipsec1 rx_packets)
+rx0=$(dev_stat "$A" ipsec1 rx_packets)
 capture_start "$A" ipsec1
 ip netns exec "$S" ping -q -c 3 -i 0.3 -s 333 -W 1 172.16.1.1 >/dev/null 2>&1
 capture_stop
 # B's ipsec1 may send an MLD report or router solicitation through the
 # tunnel meanwhile, so allow fewer than the 3 spoofed pings.
 check "spoofed cleartext is not counted on ipsec1" \
-	test "$(stat "$A" ipsec1 rx_packets)" -lt $((rx0 + 3))
+	test "$(dev_stat "$A" ipsec1 rx_packets)" -lt $((rx0 + 3))
 check_eq "spoofed cleartext is not seen on ipsec1" 0 \
 	"$(capture_count "$A" ipsec1 'icmp[0]==8 and ip[2:2]==361')"
 

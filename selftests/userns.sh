@@ -132,10 +132,10 @@ check_eq "the initial namespace has none of its SAs" 0 \
 check_eq "its devices are not in the initial namespace" "$init_before" "$(sysnet)"
 check_fail "... not even by name" ip link show tun7
 check "the initial namespace can use if_id 5 (not in its table)" \
-	nl add uns-five if_id 5
-check "... and if_id 7" nl add uns-seven if_id 7
+	rtnl_req add uns-five if_id 5
+check "... and if_id 7" rtnl_req add uns-seven if_id 7
 check "... and create ipsec1 (if_id 1)" ip link add ipsec1 type ipsec
-check_eq "... which is the initial namespace's own" "kind ipsec link 0 if_id 1" "$(nl show ipsec1)"
+check_eq "... which is the initial namespace's own" "kind ipsec link 0 if_id 1" "$(rtnl_req show ipsec1)"
 check_eq "nobody's ipsec1 is unchanged" "kind ipsec link $v0 if_id 5" "$(unl show ipsec1)"
 ip link del uns-five; ip link del uns-seven; ip link del ipsec1
 
