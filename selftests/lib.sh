@@ -352,6 +352,24 @@ check_none() {
 	fi
 }
 
+# check_no_clear_ping DESC NS: no ICMP echo request or reply (IPv4 or
+# IPv6) in the capture on NS's veth0
+check_no_clear_ping() {
+	check_none "$1" "$2" veth0 \
+		'(icmp and (icmp[0]==8 or icmp[0]==0)) or (icmp6 and (ip6[40]==128 or ip6[40]==129))'
+}
+
+# ike_site NS LAN4 [LAN6]: an IKE site: ipsec1 attached to veth0, up, and
+# a LAN on dummy lan0
+ike_site() {
+	ip -n "$1" link add ipsec1 type ipsec dev veth0 &&
+	ip -n "$1" link set ipsec1 up &&
+	ip -n "$1" link add lan0 type dummy &&
+	ip -n "$1" link set lan0 up &&
+	ip -n "$1" addr add "$2" dev lan0 || return 1
+	[ -z "${3:-}" ] || ip -n "$1" addr add "$3" dev lan0 nodad
+}
+
 ping_ok() {	# ping_ok NS ADDR
 	ip netns exec "$1" ping -q -c 2 -i 0.3 -W 2 "$2" >/dev/null 2>&1
 }
