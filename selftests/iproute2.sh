@@ -48,35 +48,24 @@ check "ip link add ... type ipsec help prints usage" sh -c \
 	"ip -n $N link add x type ipsec help | grep -q 'dev PHYS_DEV'"
 
 # Bad input: refused, nothing changes.
-fails() {	# fails DESC MESSAGE CMD...
-	local desc=$1 want=$2 out
-	shift 2
-	if out=$("$@" 2>&1); then
-		nok "$desc"; echo "#   unexpectedly succeeded"
-	elif ! grep -qiF -- "$want" <<<"$out"; then
-		nok "$desc"; echo "#   message: $out" | head -3
-	else
-		ok "$desc"
-	fi
-}
-fails "if_id 0 is refused" "if_id must be" ipn link add bad type ipsec if_id 0
-fails "if_id 2^32 is refused" "if_id must be" ipn link add bad type ipsec if_id 4294967296
-fails "a negative if_id is refused" "if_id must be" ipn link add bad type ipsec if_id -1
+err_is "if_id 0 is refused" "if_id must be" ipn link add bad type ipsec if_id 0
+err_is "if_id 2^32 is refused" "if_id must be" ipn link add bad type ipsec if_id 4294967296
+err_is "a negative if_id is refused" "if_id must be" ipn link add bad type ipsec if_id -1
 check "a device that does not exist yet is accepted (by name)" \
 	ipn link add wait1 type ipsec dev nosuch0 if_id 9
 check "... and shown as absent" sh -c "ip -n $N -d link show wait1 | grep -q 'dev nosuch0 (absent)'"
 check_eq "... JSON link_state absent" absent \
 	"$(ipn -d -j link show wait1 | jq -r '.[0].linkinfo.info_data.link_state')"
 check "ip link del wait1" ipn link del wait1
-fails "an unknown option is refused with usage" "Usage:" \
+err_is "an unknown option is refused with usage" "Usage:" \
 	ipn link add bad type ipsec colour blue
-fails "a missing value is refused" "needs a value" ipn link add bad type ipsec if_id
-fails "the kernel's message for a duplicate if_id is shown" "already used" \
+err_is "a missing value is refused" "needs a value" ipn link add bad type ipsec if_id
+err_is "the kernel's message for a duplicate if_id is shown" "already used" \
 	ipn link add bad type ipsec if_id 43
-fails "a name without if_id gets the kernel's message" "if_id" \
+err_is "a name without if_id gets the kernel's message" "if_id" \
 	ipn link add bad type ipsec
 check_fail "... none of these created a device" ipn link show bad
-fails "set to a duplicate if_id is refused" "already used" \
+err_is "set to a duplicate if_id is refused" "already used" \
 	ipn link set ipsec3 type ipsec if_id 43
 check_eq "... and ipsec3 is unchanged" \
 	"kind ipsec link $(idx eth0) if_id 256" "$(kern ipsec3)"

@@ -44,17 +44,28 @@ check_fail() {
 	fi
 }
 
-# err_is DESC EXPECTED-SUBSTRING CMD...: CMD must fail, and its output
-# (the kernel's extack message, say) contain the substring.
+# err_is [--exit N] DESC MESSAGE CMD...: CMD must fail (with exit code N
+# if given) and its output, the kernel's extack message say, contain
+# MESSAGE (case does not matter). The one helper for refused input.
 err_is() {
-	local desc=$1 want=$2 out
+	local code= desc want out rc
+	if [ "$1" = --exit ]; then
+		code=$2
+		shift 2
+	fi
+	desc=$1 want=$2
 	shift 2
-	if out=$("$@" 2>&1); then
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc = 0 ]; then
 		nok "$desc"
 		echo "#   unexpectedly succeeded"
-	elif ! grep -qF -- "$want" <<<"$out"; then
+	elif [ -n "$code" ] && [ $rc != "$code" ]; then
 		nok "$desc"
-		echo "#   message: $out"
+		echo "#   exit $rc (want $code): $out" | head -3
+	elif ! grep -qiF -- "$want" <<<"$out"; then
+		nok "$desc"
+		echo "#   message: $out" | head -3
 	else
 		ok "$desc"
 	fi

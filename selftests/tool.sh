@@ -13,19 +13,6 @@ wire
 T() { ip netns exec "$A" ipsecif "$@"; }
 # jqa NS DEV FILTER: jq -e on the device's JSON object
 jqa() { T -j show "$1" | jq -e ".[0] | $2" >/dev/null; }
-# fails_with DESC EXIT-CODE MESSAGE CMD...: exit code and stderr text
-fails_with() {
-	local desc=$1 code=$2 want=$3 out rc
-	shift 3
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ "$rc" != "$code" ] || ! grep -qiF -- "$want" <<<"$out"; then
-		nok "$desc"
-		echo "#   exit $rc (want $code): $out" | head -3
-	else
-		ok "$desc"
-	fi
-}
 ip -n "$A" link add dummy1 type dummy
 
 # --- packaging --------------------------------------------------------------
@@ -35,7 +22,7 @@ check "man page ipsecif(8) is installed" sh -c \
 	'f=$(man -w ipsecif 2>/dev/null) || f=$(ls /usr/share/man/man8/ipsecif.8*); test -s "$f"'
 check "bash completion is installed and parses" bash -n \
 	/usr/share/bash-completion/completions/ipsecif
-fails_with "an unknown command is a usage error (exit 2)" 2 "unknown command" \
+err_is --exit 2 "an unknown command is a usage error (exit 2)" "unknown command" \
 	T frobnicate
 
 # --- add, show, set, attach, detach, del ------------------------------------
@@ -87,37 +74,37 @@ check "options after the command: show -j DEV is -j show DEV" \
 j1=$(T -j -p show tun1) j2=$(T show tun1 -p -j)
 check "... and show DEV -p -j prints what -j -p show DEV does" sh -c \
 	'[ "$(printf "%s\n" "$1" | wc -l)" -gt 2 ] && [ "$1" = "$2" ]' _ "$j1" "$j2"
-fails_with "after --, a word starting with - is a device name" 1 \
+err_is --exit 1 "after --, a word starting with - is a device name" \
 	"-j: no such device" T show -- -j
 
 # --- bad input: clear error, non-zero exit, nothing changes -----------------
 before=$(T -j show)
-fails_with "if_id 0 is refused (exit 2)" 2 "invalid if_id" T add bad1 if_id 0
-fails_with "a non-number if_id is refused" 2 "invalid if_id" T add bad1 if_id x
-fails_with "a duplicate if_id prints the kernel's message" 1 "already used" \
+err_is --exit 2 "if_id 0 is refused (exit 2)" "invalid if_id" T add bad1 if_id 0
+err_is --exit 2 "a non-number if_id is refused" "invalid if_id" T add bad1 if_id x
+err_is --exit 1 "a duplicate if_id prints the kernel's message" "already used" \
 	T add bad1 if_id 43
-fails_with "an ipsec device as physical device is refused by the kernel" 1 \
+err_is --exit 1 "an ipsec device as physical device is refused by the kernel" \
 	"physical device" T add bad1 if_id 77 dev ipsec5
-fails_with "an MTU out of range is refused at add" 1 "MTU" T add bad1 if_id 78 mtu 70000
+err_is --exit 1 "an MTU out of range is refused at add" "MTU" T add bad1 if_id 78 mtu 70000
 check_fail "... and none of these created a device" T show bad1
-fails_with "set on an unknown device is refused" 1 "no such device" \
+err_is --exit 1 "set on an unknown device is refused" "no such device" \
 	T set nosuch0 if_id 9
-fails_with "set if_id + bad MTU is refused whole" 1 "out of range" \
+err_is --exit 1 "set if_id + bad MTU is refused whole" "out of range" \
 	T set tun1 if_id 44 mtu 70000
-fails_with "set to a duplicate if_id is refused" 1 "already used" \
+err_is --exit 1 "set to a duplicate if_id is refused" "already used" \
 	T set tun1 if_id 5
-fails_with "set with nothing to change is a usage error" 2 "nothing" T set tun1
-fails_with "set with an unknown option is a usage error" 2 "unknown option" \
+err_is --exit 2 "set with nothing to change is a usage error" "nothing" T set tun1
+err_is --exit 2 "set with an unknown option is a usage error" "unknown option" \
 	T set tun1 colour blue
-fails_with "attach needs two arguments" 2 "usage" T attach tun1
-fails_with "an unknown option after the command is a usage error (exit 2)" 2 \
+err_is --exit 2 "attach needs two arguments" "usage" T attach tun1
+err_is --exit 2 "an unknown option after the command is a usage error (exit 2)" \
 	"Usage:" T add bad1 if_id 80 --frobnicate
-fails_with "... and before it" 2 "Usage:" T --frobnicate add bad1 if_id 80
-fails_with "... and a short one" 2 "Usage:" T set tun1 -x if_id 81
-fails_with "del refuses a device of another kind" 1 "not an ipsec device" \
+err_is --exit 2 "... and before it" "Usage:" T --frobnicate add bad1 if_id 80
+err_is --exit 2 "... and a short one" "Usage:" T set tun1 -x if_id 81
+err_is --exit 1 "del refuses a device of another kind" "not an ipsec device" \
 	T del veth0
 check "... veth0 is still there" ip -n "$A" link show veth0
-fails_with "show of a non-ipsec device is refused" 1 "not an ipsec device" \
+err_is --exit 1 "show of a non-ipsec device is refused" "not an ipsec device" \
 	T show veth0
 check_eq "after all refusals the devices are unchanged" "$before" "$(T -j show)"
 
@@ -196,13 +183,13 @@ check_fail "keys never appear in JSON output" sh -c \
 if command -v setpriv >/dev/null; then
 	nobody() { ip netns exec "$A" setpriv --reuid=65534 --regid=65534 \
 		--clear-groups --inh-caps=-all ipsecif "$@"; }
-	fails_with "add without CAP_NET_ADMIN is refused" 1 "not permitted" \
+	err_is --exit 1 "add without CAP_NET_ADMIN is refused" "not permitted" \
 		nobody add ipsec6
 	check_fail "... and created nothing" T show ipsec6
-	fails_with "set without CAP_NET_ADMIN is refused" 1 "not permitted" \
+	err_is --exit 1 "set without CAP_NET_ADMIN is refused" "not permitted" \
 		nobody set tun1 if_id 50
 	check "... and changed nothing" jqa tun1 '.if_id == 43'
-	fails_with "reading SAs without CAP_NET_ADMIN fails clearly" 1 \
+	err_is --exit 1 "reading SAs without CAP_NET_ADMIN fails clearly" \
 		"not permitted" nobody show
 else
 	skip "privilege checks" "setpriv not installed"
@@ -216,7 +203,7 @@ cleanup
 modprobe_path=$(cat /proc/sys/kernel/modprobe)
 if unload_module; then
 	echo /bin/false >/proc/sys/kernel/modprobe
-	fails_with "add without the module says how to get it" 1 "modprobe ipsecif" \
+	err_is --exit 1 "add without the module says how to get it" "modprobe ipsecif" \
 		ipsecif add ipsec7
 	echo "$modprobe_path" >/proc/sys/kernel/modprobe
 	check_fail "... and created nothing" ip link show ipsec7
