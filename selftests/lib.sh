@@ -262,6 +262,17 @@ tunnel() {
 	done
 }
 
+# tunnel_pair IF_ID [SEL4 [SEL6]]: tunnel() on both ends of wire(), A's
+# and B's SAs and policies of IF_ID, tunnel mode, AES-GCM with KEY_AB and
+# KEY_BA; SPIs from IF_ID: A to B 0x10000 + 2 * IF_ID, B to A one more.
+# SEL4/SEL6 as tunnel()'s ("-": none of that family).
+tunnel_pair() {
+	local id=$1 ab=$((0x10000 + 2 * $1)) ba=$((0x10001 + 2 * $1))
+	local sels=("${2:-0.0.0.0/0}" "${3:-::/0}")
+	tunnel "$A" $UNDER4_A $UNDER4_B $ab $ba $KEY_AB $KEY_BA "$id" tunnel "${sels[@]}" &&
+	tunnel "$B" $UNDER4_B $UNDER4_A $ba $ab $KEY_BA $KEY_AB "$id" tunnel "${sels[@]}"
+}
+
 # Host-to-host, both families, the peer's address routed into ipsec1
 # (attached to veth0) on each end of wire().
 # h2h NS LOCAL4 REMOTE4 LOCAL6 REMOTE6 SPI_OUT SPI_IN KEY_OUT KEY_IN MODE
