@@ -16,14 +16,8 @@ pings() {
 }
 ab_pk() { sa_pk "$A" $UNDER4_A $UNDER4_B "$1"; }
 
-for ns in "$A" "$B"; do
-	ip -n "$ns" link add ipsec1 link veth0 type ipsec
-	ip -n "$ns" link set ipsec1 up
-done
-ip -n "$A" addr add 172.16.1.1/24 dev ipsec1
-ip -n "$B" addr add 172.16.1.2/24 dev ipsec1
-ip -n "$A" addr add fd01::1/64 dev ipsec1 nodad
-ip -n "$B" addr add fd01::2/64 dev ipsec1 nodad
+ipsec_end "$A" 1 1
+ipsec_end "$B" 1 2
 check "tunnel A" tunnel "$A" $UNDER4_A $UNDER4_B 0x100 0x200 $KEY_AB $KEY_BA 1
 check "tunnel B" tunnel "$B" $UNDER4_B $UNDER4_A 0x200 0x100 $KEY_BA $KEY_AB 1
 

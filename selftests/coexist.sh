@@ -39,11 +39,7 @@ a_sas() {
 			tunnel 0.0.0.0/0 - || return 1
 	done
 }
-mk_ipsec() {
-	ip -n "$A" link add ipsec1 link veth0 type ipsec &&
-	ip -n "$A" addr add 172.16.1.1/24 dev ipsec1 &&
-	ip -n "$A" link set ipsec1 up
-}
+mk_ipsec() { ipsec_end "$A" 1 1; }
 mk_xfrm() {
 	ip -n "$A" link add xfrm5 type xfrm dev veth0 if_id 5 &&
 	ip -n "$A" addr add 172.16.5.1/24 dev xfrm5 &&

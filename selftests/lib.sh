@@ -262,6 +262,18 @@ tunnel() {
 	done
 }
 
+# ipsec_end NS N ME [IP-LINK-ARGS...]: ipsecN (if_id N) in NS attached to
+# veth0, with 172.16.N.ME/24 and fdN::ME/64, up. ARGS go to ip link add
+# (mtu 1500, say).
+ipsec_end() {
+	local ns=$1 n=$2 me=$3
+	shift 3
+	ip -n "$ns" link add ipsec$n link veth0 "$@" type ipsec &&
+	ip -n "$ns" addr add 172.16.$n.$me/24 dev ipsec$n &&
+	ip -n "$ns" addr add fd$n::$me/64 dev ipsec$n nodad &&
+	ip -n "$ns" link set ipsec$n up
+}
+
 # tunnel_pair IF_ID [SEL4 [SEL6]]: tunnel() on both ends of wire(), A's
 # and B's SAs and policies of IF_ID, tunnel mode, AES-GCM with KEY_AB and
 # KEY_BA; SPIs from IF_ID: A to B 0x10000 + 2 * IF_ID, B to A one more.

@@ -25,10 +25,7 @@ ip netns exec "$A" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding
 # the tunnel reach ipsecif, which must answer them (mtu.sh covers the
 # automatic MTU, with which the IP layer answers before the device).
 setup_end() {	# NS ME PEER-NET LOCAL REMOTE SPI_OUT SPI_IN KEY_OUT KEY_IN
-	ip -n "$1" link add ipsec1 mtu 1500 link veth0 type ipsec &&
-	ip -n "$1" addr add 172.16.1.$2/24 dev ipsec1 &&
-	ip -n "$1" addr add fd01::$2/64 dev ipsec1 nodad &&
-	ip -n "$1" link set ipsec1 up &&
+	ipsec_end "$1" 1 "$2" mtu 1500 &&
 	tunnel "$1" "$4" "$5" "$6" "$7" "$8" "$9" 1
 }
 ip -n "$A" link set veth0 mtu 1400

@@ -11,18 +11,15 @@ wire || ksft_skip_all "cannot create namespaces and veth"
 AUTH_AB=0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 AUTH_BA=0xffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100
 
-# proto_end NS ME LOCAL REMOTE SPI_OUT SPI_IN KEY_OUT KEY_IN PROTO IF_ID NET
+# proto_end NS ME LOCAL REMOTE SPI_OUT SPI_IN KEY_OUT KEY_IN PROTO IF_ID (ipsecIF_ID, 172.16.IF_ID.ME)
 proto_end() {
-	local ns=$1 me=$2 l=$3 r=$4 so=$5 si=$6 ko=$7 ki=$8 proto=$9 id=${10} net=${11}
+	local ns=$1 me=$2 l=$3 r=$4 so=$5 si=$6 ko=$7 ki=$8 proto=$9 id=${10}
 	local alg dir s d
 	case $proto in
 	ah) alg=(auth-trunc 'hmac(sha256)') ;;
 	comp) alg=(comp deflate) ;;
 	esac
-	ip -n "$ns" link add ipsec$id link veth0 type ipsec &&
-	ip -n "$ns" addr add 172.16.$net.$me/24 dev ipsec$id &&
-	ip -n "$ns" addr add fd$net::$me/64 dev ipsec$id nodad &&
-	ip -n "$ns" link set ipsec$id up || return 1
+	ipsec_end "$ns" "$id" "$me" || return 1
 	if [ "$proto" = ah ]; then
 		ip -n "$ns" xfrm state add src "$l" dst "$r" proto ah spi "$so" reqid "$so" \
 			mode tunnel flag af-unspec if_id "$id" "${alg[@]}" "$ko" 128 &&
@@ -43,8 +40,8 @@ proto_end() {
 	done
 }
 
-if proto_end "$A" 1 $UNDER4_A $UNDER4_B 0xc01 0xc02 $AUTH_AB $AUTH_BA ah 3 3 &&
-   proto_end "$B" 2 $UNDER4_B $UNDER4_A 0xc02 0xc01 $AUTH_BA $AUTH_AB ah 3 3; then
+if proto_end "$A" 1 $UNDER4_A $UNDER4_B 0xc01 0xc02 $AUTH_AB $AUTH_BA ah 3 &&
+   proto_end "$B" 2 $UNDER4_B $UNDER4_A 0xc02 0xc01 $AUTH_BA $AUTH_AB ah 3; then
 	capture_start "$B" veth0
 	check "AH: IPv4 ping through ipsec3" ping_ok "$A" 172.16.3.2
 	check "AH: IPv6 ping through ipsec3" ping_ok "$A" fd3::2
@@ -55,8 +52,8 @@ else
 	nok "AH: SAs and policies (kernel without AH or hmac(sha256)?)"
 fi
 
-if proto_end "$A" 1 $UNDER6_A $UNDER6_B 0xd01 0xd02 - - comp 4 4 &&
-   proto_end "$B" 2 $UNDER6_B $UNDER6_A 0xd02 0xd01 - - comp 4 4; then
+if proto_end "$A" 1 $UNDER6_A $UNDER6_B 0xd01 0xd02 - - comp 4 &&
+   proto_end "$B" 2 $UNDER6_B $UNDER6_A 0xd02 0xd01 - - comp 4; then
 	ok "IPComp over IPv6: both ends"
 	capture_start "$B" veth0
 	check "IPComp: large compressible IPv4 ping through ipsec4" \

@@ -10,15 +10,8 @@ wire || ksft_skip_all "cannot create namespaces and veth"
 
 # ipsec1 rides IPv4 outer addresses, ipsec2 IPv6; both carry both families.
 ends() {	# ends NS SELF PEER U4_L U4_R U6_L U6_R SPI_AB SPI_BA KEY_OUT KEY_IN
-	local ns=$1 me=$2 peer=$3
-	ip -n "$ns" link add ipsec1 link veth0 type ipsec &&
-	ip -n "$ns" link add ipsec2 link veth0 type ipsec || return 1
-	ip -n "$ns" addr add 172.16.1.$me/24 dev ipsec1
-	ip -n "$ns" addr add fd01::$me/64 dev ipsec1 nodad
-	ip -n "$ns" addr add 172.16.2.$me/24 dev ipsec2
-	ip -n "$ns" addr add fd02::$me/64 dev ipsec2 nodad
-	ip -n "$ns" link set ipsec1 up
-	ip -n "$ns" link set ipsec2 up
+	local ns=$1 me=$2
+	ipsec_end "$ns" 1 "$me" && ipsec_end "$ns" 2 "$me" &&
 	tunnel "$ns" "$4" "$5" "$8" "$9" "${10}" "${11}" 1 &&
 	tunnel "$ns" "$6" "$7" "$(($8 + 16))" "$(($9 + 16))" "${10}" "${11}" 2
 }
@@ -66,19 +59,14 @@ check_ge "B ipsec2 counts received packets" 4 "$(dev_stat "$B" ipsec2 rx_packets
 check_ge "A ipsec1 counts transmitted bytes" 1000000 "$(dev_stat "$A" ipsec1 tx_bytes)"
 
 # --- drops without SAs --------------------------------------------------------
-lone_dev() {	# lone_dev N: ipsecN in A, attached, 172.16.N.1/24, up
-	ip -n "$A" link add ipsec$1 link veth0 type ipsec &&
-	ip -n "$A" addr add 172.16.$1.1/24 dev ipsec$1 &&
-	ip -n "$A" link set ipsec$1 up
-}
-lone_dev 3
+ipsec_end "$A" 3 1
 check_fail "no policy for the if_id: ping fails" ping_ok "$A" 172.16.3.2
 check_ge "... counted as tx_no_sa" 2 "$(counter "$A" ipsec3 tx_no_sa)"
 check_ge "... and tx_dropped" 2 "$(dev_stat "$A" ipsec3 tx_dropped)"
 # Exact, and no background packet can disturb it: without a policy for
 # its if_id nothing ipsec3 is given (its own MLD included) can be sent.
 check_eq "... nothing counted as sent" 0 "$(dev_stat "$A" ipsec3 tx_packets)"
-lone_dev 4
+ipsec_end "$A" 4 1
 pol "$A" out 0.0.0.0/0 0.0.0.0/0 $UNDER4_A $UNDER4_B 0x400 4
 check_fail "policy without SA: ping fails" ping_ok "$A" 172.16.4.2
 check_ge "... counted as tx_no_sa" 2 "$(counter "$A" ipsec4 tx_no_sa)"
