@@ -18,8 +18,8 @@ ab_pk() { sa_pk "$A" $UNDER4_A $UNDER4_B "$1"; }
 
 ipsec_end "$A" 1 1
 ipsec_end "$B" 1 2
-check "tunnel A" tunnel "$A" $UNDER4_A $UNDER4_B 0x100 0x200 $KEY_AB $KEY_BA 1
-check "tunnel B" tunnel "$B" $UNDER4_B $UNDER4_A 0x200 0x100 $KEY_BA $KEY_AB 1
+require "tunnel A" tunnel "$A" $UNDER4_A $UNDER4_B 0x100 0x200 $KEY_AB $KEY_BA 1
+require "tunnel B" tunnel "$B" $UNDER4_B $UNDER4_A 0x200 0x100 $KEY_BA $KEY_AB 1
 
 check "a flow goes through ipsec1" pings
 check "... IPv6 too" pings fd01::2

@@ -32,6 +32,17 @@ check() {
 	fi
 }
 
+# require DESC CMD...: a setup step. CMD must succeed, or the script
+# stops here with what it has so far ("Bail out!"): every check after a
+# failed setup would only fail for the same reason.
+require() {
+	local before=$_fail
+	check "$@"
+	[ $_fail = "$before" ] && return 0
+	echo "Bail out! $1 failed: the checks after it would only repeat that"
+	ksft_exit
+}
+
 # check_fail DESC CMD...: CMD must fail.
 check_fail() {
 	local desc=$1 out

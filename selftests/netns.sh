@@ -13,9 +13,9 @@ end() {	# end NS ME SPI_OUT SPI_IN KEY_OUT KEY_IN LOCAL REMOTE
 	ip -n "$1" link add ipsec1 link veth0 type ipsec &&
 	tunnel "$1" "$7" "$8" "$3" "$4" "$5" "$6" 1
 }
-check "A: ipsec1 with SAs and policies" \
+require "A: ipsec1 with SAs and policies" \
 	end "$A" 1 0x700 0x800 $KEY_AB $KEY_BA $UNDER4_A $UNDER4_B
-check "B: ipsec1 with SAs and policies" \
+require "B: ipsec1 with SAs and policies" \
 	end "$B" 2 0x800 0x700 $KEY_BA $KEY_AB $UNDER4_B $UNDER4_A
 ip -n "$B" addr add 172.16.1.2/24 dev ipsec1
 ip -n "$B" addr add fd01::2/64 dev ipsec1 nodad

@@ -15,9 +15,9 @@ ends() {	# ends NS SELF PEER U4_L U4_R U6_L U6_R SPI_AB SPI_BA KEY_OUT KEY_IN
 	tunnel "$ns" "$4" "$5" "$8" "$9" "${10}" "${11}" 1 &&
 	tunnel "$ns" "$6" "$7" "$(($8 + 16))" "$(($9 + 16))" "${10}" "${11}" 2
 }
-check "end A: devices, addresses, SAs and policies" \
+require "end A: devices, addresses, SAs and policies" \
 	ends "$A" 1 2 $UNDER4_A $UNDER4_B $UNDER6_A $UNDER6_B 0x100 0x200 $KEY_AB $KEY_BA
-check "end B: devices, addresses, SAs and policies" \
+require "end B: devices, addresses, SAs and policies" \
 	ends "$B" 2 1 $UNDER4_B $UNDER4_A $UNDER6_B $UNDER6_A 0x200 0x100 $KEY_BA $KEY_AB
 
 capture_start "$B" veth0
