@@ -274,14 +274,14 @@ tunnel() {
 }
 
 # ipsec_end NS N ME [IP-LINK-ARGS...]: ipsecN (if_id N) in NS attached to
-# veth0, with 172.16.N.ME/24 and fdN::ME/64, up. ARGS go to ip link add
-# (mtu 1500, say).
+# veth0, with 172.16.N.ME/24 and fd0N::ME/64 (N < 10), up. ARGS go to ip
+# link add (mtu 1500, say).
 ipsec_end() {
 	local ns=$1 n=$2 me=$3
 	shift 3
 	ip -n "$ns" link add ipsec$n link veth0 "$@" type ipsec &&
 	ip -n "$ns" addr add 172.16.$n.$me/24 dev ipsec$n &&
-	ip -n "$ns" addr add fd$n::$me/64 dev ipsec$n nodad &&
+	ip -n "$ns" addr add "$(printf 'fd%02d::%s/64' "$n" "$me")" dev ipsec$n nodad &&
 	ip -n "$ns" link set ipsec$n up
 }
 

@@ -44,7 +44,7 @@ if proto_end "$A" 1 $UNDER4_A $UNDER4_B 0xc01 0xc02 $AUTH_AB $AUTH_BA ah 3 &&
    proto_end "$B" 2 $UNDER4_B $UNDER4_A 0xc02 0xc01 $AUTH_BA $AUTH_AB ah 3; then
 	capture_start "$B" veth0
 	check "AH: IPv4 ping through ipsec3" ping_ok "$A" 172.16.3.2
-	check "AH: IPv6 ping through ipsec3" ping_ok "$A" fd3::2
+	check "AH: IPv6 ping through ipsec3" ping_ok "$A" fd03::2
 	capture_stop
 	check_ge "AH: packets on the wire are AH" 4 "$(capture_count "$B" veth0 'ip proto 51')"
 	check_ge "AH: received on B's ipsec3" 4 "$(dev_stat "$B" ipsec3 rx_packets)"
@@ -59,7 +59,7 @@ if proto_end "$A" 1 $UNDER6_A $UNDER6_B 0xd01 0xd02 - - comp 4 &&
 	check "IPComp: large compressible IPv4 ping through ipsec4" \
 		ip netns exec "$A" ping -q -c 2 -W 2 -s 1200 -p 00 172.16.4.2
 	check "IPComp: small IPv4 ping (sent uncompressed, IP-in-IP)" ping_ok "$A" 172.16.4.2
-	check "IPComp: small IPv6 ping (sent uncompressed, IP-in-IP)" ping_ok "$A" fd4::2
+	check "IPComp: small IPv6 ping (sent uncompressed, IP-in-IP)" ping_ok "$A" fd04::2
 	capture_stop
 	check_ge "IPComp: compressed packets on the wire" 2 \
 		"$(capture_count "$B" veth0 'ip6 proto 108')"
