@@ -92,25 +92,22 @@ check_eq() {
 	fi
 }
 
-# check_ge DESC MIN ACTUAL
-check_ge() {
-	if [ "$3" -ge "$2" ] 2>/dev/null; then
+# _bound DESC TEST LIMIT ACTUAL WORDS: ok if [ ACTUAL TEST LIMIT ] holds
+# as integers; else "expected WORDS LIMIT, got ACTUAL".
+_bound() {
+	if [ "$4" "$2" "$3" ] 2>/dev/null; then
 		ok "$1"
 	else
 		nok "$1"
-		echo "#   expected at least $2, got '$3'"
+		echo "#   expected $5 $3, got '$4'"
 	fi
 }
 
+# check_ge DESC MIN ACTUAL
+check_ge() { _bound "$1" -ge "$2" "$3" "at least"; }
+
 # at_most DESC MAX ACTUAL
-at_most() {
-	if [ "$3" -le "$2" ] 2>/dev/null; then
-		ok "$1"
-	else
-		nok "$1"
-		echo "#   expected at most $2, got '$3'"
-	fi
-}
+at_most() { _bound "$1" -le "$2" "$3" "at most"; }
 
 ksft_exit() {
 	cleanup

@@ -32,7 +32,7 @@ dump_stuck() {	# dump_stuck PID: what the stuck test and the kernel are doing
 # branch; no ipsecif code involved). 29 is SO_TIMESTAMP(_OLD): Python's
 # socket module has no name for it, which silently killed the first holder,
 # so the holder now says it holds before the tests start.
-coproc tstamp_holder { exec python3 -c 'import socket, sys, time
+coproc tstamp_holder { exec python3 -c 'import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, 29, 1)
 print("holding", flush=True)
