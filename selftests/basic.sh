@@ -1,6 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Device lifecycle, default if_ids, attribute errors, devices at load.
+#   - ip link add autoloads the module; default if_ids (ipsecN gets N,
+#     ipsec0 16384, ipsec%d a free N), NOARP, MTU 1500
+#   - bad attributes refused with the kernel's message, nothing created:
+#     no if_id, if_id 0, a taken if_id, unknown or ipsec link, bad MTU
+#   - if_id and link at creation and by changelink (atomic), detach,
+#     attach, the link deleted, rename, delete, the if_id reused
+#   - no CAP_NET_ADMIN: nothing created
+#   - 10000 devices (IPSECIF_SCALE_DEVICES) in the per-namespace table
+#   - the namespace deleted with its devices, then rmmod
+#   - devices=3 at load: ipsec0..2 down, detached, automatic MTU, named
+#     by one nft ruleset; rmmod with them; devices=1000 refused
+#
+# Topology: no wire. One namespace N (dummy0 as a link); devices=3 in the
+# initial namespace, ipsec1 attached there to a veth bvl0 -- bvl1.
 source "$(dirname "$0")/lib.sh"
 
 unload_module
@@ -38,6 +52,7 @@ check_fail "... and no device was created" ipn link show foo
 err_is "duplicate if_id is refused" "already used" nln add foo if_id 1
 err_is "duplicate if_id by name is refused" "already used" nln add bar if_id 16384
 check_fail "... and no device was created" ipn link show foo
+check_fail "... nor the one named bar" ipn link show bar
 err_is "unknown link device is refused" "link device not found" \
 	nln add foo if_id 50 link 9999
 err_is "unknown IFLA_LINK is refused" "link device not found" \

@@ -6,6 +6,18 @@
 # sockets, leave in clear through the attached physical device. Nothing
 # else does: a plain socket, or one whose policy does not match, is
 # encrypted; a detached device sends nothing in clear.
+# Cases, in tunnel mode, then in transport mode:
+#   - host-to-host, each end's peer routed into its ipsec1
+#   - IPv4, then IPv6: 3 datagrams to UDP 500 from a bypass socket leave
+#     in clear, not as ESP, counted as sent by ipsec1
+#   - the same from a plain socket and from one whose policy does not
+#     match the peer: all encrypted, nothing in clear
+#   - ipsec1 detached: a bypass socket sends nothing in clear (B's own
+#     bypass datagrams to A are the capture's control)
+#
+# Topology: wire() A 10.0.0.1 fd00::1 -- B 10.0.0.2 fd00::2 (veth0);
+# ipsec1 (if_id 1) on each end attached to veth0, the peer's address
+# routed into it (h2h: SAs 0x500 A to B, 0x600 B to A, +1 for IPv6).
 source "$(dirname "$0")/lib.sh"
 
 load_module || ksft_skip_all "ipsecif module not available"

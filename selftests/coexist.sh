@@ -3,6 +3,18 @@
 # ipsec devices and Linux's xfrm interfaces side by side, in both load
 # orders and across unloads. Both modules claim the single xfrm if_id decode
 # slot; ipsecif's callback serves both kinds and retakes the slot.
+#   - order 1: ipsecif, then xfrm_interface: both devices pass traffic
+#   - xfrm_interface unloaded (rmmod): ipsec1 still passes traffic
+#   - order 2: xfrm_interface, then ipsecif: both pass traffic
+#   - one if_id, one device: ipsec5 (xfrm5's if_id) is refused, so is
+#     ipsec1 set to if_id 5; xfrm1 (ipsec1's if_id) can be created, and
+#     the kernel log says which device takes its traffic
+#   - ipsecif unloaded: xfrm5 may stop (known limitation, TODO); reloading
+#     xfrm_interface brings it back
+#
+# Topology: wire() A 10.0.0.1 -- B 10.0.0.2 (veth0). A: ipsec1 (if_id 1,
+# 172.16.1.1) and xfrm5 (xfrm_interface, if_id 5, 172.16.5.1), both on
+# veth0; B: plain policy-based IPsec for 172.16.1.2 and 172.16.5.2 (on lo).
 source "$(dirname "$0")/lib.sh"
 
 modinfo xfrm_interface >/dev/null 2>&1 || ksft_skip_all "no xfrm_interface module"

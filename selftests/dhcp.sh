@@ -61,8 +61,8 @@ ip -n "$C" link add ipsec0 type ipsec dev veth0		# if_id 16384
 ip -n "$P" link add ipsec0 type ipsec dev veth0
 ip -n "$C" link set ipsec0 up
 ip -n "$P" link set ipsec0 up
-tunnel "$C" "$CADDR" 10.0.0.2 0x301 0x302 $KEY_AB $KEY_BA 16384 tunnel 0.0.0.0/0 -
-tunnel "$P" 10.0.0.2 "$CADDR" 0x302 0x301 $KEY_BA $KEY_AB 16384 tunnel 0.0.0.0/0 -
+require "C's end of the full tunnel" tunnel "$C" "$CADDR" 10.0.0.2 0x301 0x302 $KEY_AB $KEY_BA 16384 tunnel 0.0.0.0/0 -
+require "P's end" tunnel "$P" 10.0.0.2 "$CADDR" 0x302 0x301 $KEY_BA $KEY_AB 16384 tunnel 0.0.0.0/0 -
 ip -n "$C" addr add 10.99.0.2/32 dev ipsec0
 ip -n "$P" route add 10.99.0.2/32 dev ipsec0
 # Policy routing: everything via ipsec0 but the LAN (where the DHCP server

@@ -2,9 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0
 # Host-to-host tunnels whose traffic selector is the IKE/ESP peer itself,
 # with the peer's address routed into the ipsec device, in transport and
-# tunnel mode. Attached to the
-# physical device, this needs no fwmark and no extra routing rule (Linux's
-# xfrm interfaces drop it as a routing loop). Detached, it is a loop: drop.
+# tunnel mode. Attached to the physical device, this needs no fwmark and
+# no extra routing rule (Linux's xfrm interfaces drop it as a routing
+# loop). Detached, it is a loop: dropped.
+# Cases, in transport mode, then in tunnel mode:
+#   - both ends configured: no fwmark rule, only the default rules
+#   - IPv4 and IPv6 pings to the peer through ipsec1
+#   - on the wire ESP over IPv4 and IPv6, no echo in clear; no
+#     tx_looped_route counted
+#   - ipsec1 detached: the ping fails, counted in tx_looped_route, nothing
+#     in clear (B's echo to A, seen as ESP, is the capture's control)
+#
+# Topology: wire() A 10.0.0.1 fd00::1 -- B 10.0.0.2 fd00::2 (veth0);
+# ipsec1 (if_id 1) on each end attached to veth0, the peer's address
+# routed into it (h2h).
 source "$(dirname "$0")/lib.sh"
 
 load_module || ksft_skip_all "ipsecif module not available"

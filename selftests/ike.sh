@@ -2,11 +2,24 @@
 # SPDX-License-Identifier: GPL-2.0
 # Two strongSwan charons, one per namespace, negotiate IKEv2 with
 # if_id_in/if_id_out bound to their ipsec devices; routes come from the
-# ipsecif updown helper. Site-to-site (IPv4 and IPv6 subnets); host-to-host
-# with the peer routed into the device and no fwmark anywhere (IKE itself
-# then goes through the device, passed in clear by the daemon's socket
-# bypass policy); rekeying of IKE and CHILD SAs under traffic with no
-# cleartext on the wire; NAT traversal (ESP in UDP 4500).
+# ipsecif updown helper.
+#   - site-to-site, IPv4 and IPv6 subnets: updown's routes, pings as ESP,
+#     none in clear, `ipsecif show` lists the SAs; terminate: routes gone
+#   - host-to-host, the peer routed into ipsec1: no fwmark rule or mark,
+#     ping as ESP
+#   - ... IKE and CHILD_SA rekeys: IKE itself, routed into ipsec1, passed
+#     in clear by the daemon's socket bypass policy
+#   - ... veth0 deleted and re-created under the tunnel: ipsec1 attaches
+#     again by itself, ping and IKE rekey resume; terminate
+#   - rekeying under 30 s of pings (IKE every 12 s, CHILD every 8 s): the
+#     pings answered, none in clear
+#   - NAT traversal, the initiator behind a masquerading router: ESP only
+#     in UDP 4500
+#
+# Topology: wire() A 10.0.0.1 -- B 10.0.0.2 (veth0), each an ike_site():
+# ipsec1 (if_id 1) on veth0, LAN dummy lan0: A 10.1.0.1/24 fd01::1/64,
+# B 10.2.0.1/24 fd02::1/64. NAT-T: C 192.168.7.2 -- 192.168.7.1 N
+# 10.0.7.1 -- 10.0.7.2 S; lan0 C 10.1.0.1/24, S 10.2.0.1/24.
 source "$(dirname "$0")/lib.sh"
 
 [ -x "$CHARON" ] && command -v swanctl >/dev/null ||

@@ -3,6 +3,16 @@
 # The iproute2 plugin link_ipsec.so: ip link add/set ... type ipsec with
 # every option, ip -d [-j] link show, help text and bad input, with the ip
 # of the root the VM booted (iproute2 6.1 on bookworm, 7.x on sid).
+#   - ip finds the plugin (ip link help ipsec)
+#   - add with dev and if_id: the kernel has them, ip -d [-j] shows them
+#   - set if_id, set dev, set nodev (text and JSON then show no dev)
+#   - add with no options (if_id from the name); dev and a hex if_id in
+#     one set; type ipsec help prints the usage
+#   - a link that does not exist yet: accepted by name, shown absent
+#   - bad input: if_id out of range, unknown option, missing value, a taken
+#     if_id, no if_id: refused with a message, nothing created or changed
+#
+# Topology: no wire. One namespace N with dummies eth0 and eth1.
 source "$(dirname "$0")/lib.sh"
 
 command -v jq >/dev/null || ksft_skip_all "jq not installed"

@@ -282,15 +282,22 @@ ipsec_end() {
 	ip -n "$ns" link set ipsec$n up
 }
 
+# pair_spis IF_ID: sets SPI_AB (A to B) and SPI_BA (B to A), the SPIs of
+# tunnel_pair IF_ID: 0x10000 + 2 * IF_ID and one more.
+pair_spis() {
+	printf -v SPI_AB '0x%x' $((0x10000 + 2 * $1))
+	printf -v SPI_BA '0x%x' $((0x10001 + 2 * $1))
+}
+
 # tunnel_pair IF_ID [SEL4 [SEL6]]: tunnel() on both ends of wire(), A's
 # and B's SAs and policies of IF_ID, tunnel mode, AES-GCM with KEY_AB and
-# KEY_BA; SPIs from IF_ID: A to B 0x10000 + 2 * IF_ID, B to A one more.
-# SEL4/SEL6 as tunnel()'s ("-": none of that family).
+# KEY_BA, the SPIs of pair_spis IF_ID. SEL4/SEL6 as tunnel()'s ("-": none
+# of that family).
 tunnel_pair() {
-	local id=$1 ab=$((0x10000 + 2 * $1)) ba=$((0x10001 + 2 * $1))
-	local sels=("${2:-0.0.0.0/0}" "${3:-::/0}")
-	tunnel "$A" $UNDER4_A $UNDER4_B $ab $ba $KEY_AB $KEY_BA "$id" tunnel "${sels[@]}" &&
-	tunnel "$B" $UNDER4_B $UNDER4_A $ba $ab $KEY_BA $KEY_AB "$id" tunnel "${sels[@]}"
+	local id=$1 sels=("${2:-0.0.0.0/0}" "${3:-::/0}") SPI_AB SPI_BA
+	pair_spis "$id"
+	tunnel "$A" $UNDER4_A $UNDER4_B $SPI_AB $SPI_BA $KEY_AB $KEY_BA "$id" tunnel "${sels[@]}" &&
+	tunnel "$B" $UNDER4_B $UNDER4_A $SPI_BA $SPI_AB $KEY_BA $KEY_AB "$id" tunnel "${sels[@]}"
 }
 
 # Host-to-host, both families, the peer's address routed into ipsec1

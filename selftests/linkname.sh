@@ -101,9 +101,8 @@ check "an ipsec device named ppp8 appears" ipa link add ppp8 type ipsec if_id 88
 check "... ipsec4 still waits" absent ipsec4 ppp8
 
 # --- traffic resumes by itself over a re-created link -------------------------
-tunnel "$A" $UNDER4_A $UNDER4_B 0x100 0x101 $KEY_AB $KEY_BA 1 tunnel 172.16.1.0/24 -
 ip -n "$B" link add ipsec1 link veth0 type ipsec
-tunnel "$B" $UNDER4_B $UNDER4_A 0x101 0x100 $KEY_BA $KEY_AB 1 tunnel 172.16.1.0/24 -
+require "tunnel pair of if_id 1 for 172.16.1.0/24" tunnel_pair 1 172.16.1.0/24 -
 ipa addr add 172.16.1.1/32 peer 172.16.1.2/32 dev ipsec1
 ip -n "$B" addr add 172.16.1.2/32 peer 172.16.1.1/32 dev ipsec1
 ipa link set ipsec1 up

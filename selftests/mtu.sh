@@ -33,7 +33,7 @@ check_eq "no SA yet: link MTU minus 121" 1379 "$(mtu "$A" ipsec1)"
 check_eq "... automatic mode (ip -d link: mtu_auto on)" on "$(auto "$A" ipsec1)"
 check "... ipsecif show says (auto)" sh -c "ip netns exec $A ipsecif show ipsec1 | grep -q 'mtu: 1379 (auto)'"
 
-tunnel_pair 1
+require "tunnel pair of if_id 1" tunnel_pair 1
 check "SAs added: the MTU follows (AES-GCM, IPv4 outer)" wait_for 50 \
 	sh -c "[ \"\$(ip -n $A -j link show ipsec1 | jq -r '.[0].mtu')\" -gt 1379 ]"
 plain=$(mtu "$A" ipsec1)

@@ -3,20 +3,32 @@
 # A device moved to another namespace keeps encrypting in the namespace it
 # was created in (its SAs and policies live there), like WireGuard. Namespace
 # teardown deletes devices; the module unloads with devices and SAs present.
+#   - A's ipsec1 moved into C, which has no SAs: ip -d link and ipsecif
+#     show (text, JSON, fields as ipsecif.8 lists) name its link in A
+#   - IPv4 and IPv6 pings from C: ESP on the wire, nothing in clear; the
+#     if_id stays taken in A
+#   - A's inbound policy removed: decrypted packets dropped; back: traffic
+#   - ipsec5 moved into a net namespace of another user namespace: its
+#     root may bring it up, not change its if_id or link
+#   - C deleted: the device goes, its if_id is free in A
+#   - A, the birth namespace, deleted: a device moved to D goes with it
+#   - rmmod with devices (one moved to E, one in the initial namespace)
+#     and SAs present: devices gone, SAs stay; the module loads again
+#
+# Topology: wire() A 10.0.0.1 -- B 10.0.0.2 (veth0); ipsec1 (if_id 1) on
+# each end attached to veth0, SAs of tunnel_pair 1; A's moved into
+# C, 172.16.1.1 / fd01::1 there; B's 172.16.1.2 / fd01::2. D, E: more
+# namespaces; A's ipsec5 goes into a user+net namespace unshare makes.
 source "$(dirname "$0")/lib.sh"
 
 load_module || ksft_skip_all "ipsecif module not available"
 wire || ksft_skip_all "cannot create namespaces and veth"
 mkns C
 
-end() {	# end NS ME SPI_OUT SPI_IN KEY_OUT KEY_IN LOCAL REMOTE
-	ip -n "$1" link add ipsec1 link veth0 type ipsec &&
-	tunnel "$1" "$7" "$8" "$3" "$4" "$5" "$6" 1
-}
-require "A: ipsec1 with SAs and policies" \
-	end "$A" 1 0x700 0x800 $KEY_AB $KEY_BA $UNDER4_A $UNDER4_B
-require "B: ipsec1 with SAs and policies" \
-	end "$B" 2 0x800 0x700 $KEY_BA $KEY_AB $UNDER4_B $UNDER4_A
+require "A: ipsec1 attached to veth0" ip -n "$A" link add ipsec1 link veth0 type ipsec
+require "B: ipsec1 attached to veth0" ip -n "$B" link add ipsec1 link veth0 type ipsec
+require "tunnel pair of if_id 1" tunnel_pair 1
+pair_spis 1
 ip -n "$B" addr add 172.16.1.2/24 dev ipsec1
 ip -n "$B" addr add fd01::2/64 dev ipsec1 nodad
 ip -n "$B" link set ipsec1 up
@@ -59,7 +71,7 @@ check_fail "the if_id stays taken in A, the birth namespace" \
 # Inbound policy is still enforced across the move: remove it in A.
 ip -n "$A" xfrm policy delete dir in src 0.0.0.0/0 dst 0.0.0.0/0 if_id 1
 check_fail "without A's inbound policy, decrypted packets are dropped" ping_ok "$C" 172.16.1.2
-pol "$A" in 0.0.0.0/0 0.0.0.0/0 $UNDER4_B $UNDER4_A 0x800 1
+pol "$A" in 0.0.0.0/0 0.0.0.0/0 $UNDER4_B $UNDER4_A $SPI_BA 1
 check "with it back, traffic flows again" ping_ok "$C" 172.16.1.2
 
 # Root of another user namespace may use the device, not re-bind it.
@@ -92,8 +104,8 @@ else
 fi
 
 ip netns del "$C"
-check "deleting C deletes the device" wait_for 150 sh -c "ip -n $A link add ipsec1 type ipsec"
-check "... and frees its if_id in A" ip -n "$A" link show ipsec1
+check "deleting C deletes the device: if_id 1 is free in A again" wait_for 150 sh -c "ip -n $A link add ipsec1 type ipsec"
+check "... a new ipsec1 of if_id 1 exists in A" ip -n "$A" link show ipsec1
 
 # A device living elsewhere goes away with its birth namespace.
 mkns D

@@ -3,6 +3,17 @@
 # Path MTU: a router forwarding into an ipsec device answers packets that
 # would not fit once encrypted, like any router: ICMP fragmentation needed
 # (IPv4, DF set) and packet too big (IPv6), with the usable MTU.
+#   - small IPv4 and IPv6 pings from H cross the tunnel
+#   - IPv4 ping -s 1372 with DF: H gets fragmentation needed, an MTU
+#     between 1300 and 1400
+#   - the same without DF: fragmented, it crosses
+#   - IPv6 ping -s 1372: H learns a path MTU of 1280..1399 from packet
+#     too big, then fragments and crosses
+#
+# Topology: H 10.8.0.2 fd08::2 -- A 10.8.0.1 fd08::1 (veth1 on A, which
+# forwards); wire() A -- B, veth0 at MTU 1400; ipsec1 (if_id 1, MTU pinned
+# at 1500) on each end attached to veth0, 172.16.1.1 / 172.16.1.2,
+# fd01::1 / fd01::2; B routes H's subnets into ipsec1.
 source "$(dirname "$0")/lib.sh"
 
 load_module || ksft_skip_all "ipsecif module not available"
@@ -24,14 +35,11 @@ ip netns exec "$A" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding
 # The device's MTU is pinned at 1500, so that packets that fit it but not
 # the tunnel reach ipsecif, which must answer them (mtu.sh covers the
 # automatic MTU, with which the IP layer answers before the device).
-setup_end() {	# NS ME PEER-NET LOCAL REMOTE SPI_OUT SPI_IN KEY_OUT KEY_IN
-	ipsec_end "$1" 1 "$2" mtu 1500 &&
-	tunnel "$1" "$4" "$5" "$6" "$7" "$8" "$9" 1
-}
 ip -n "$A" link set veth0 mtu 1400
 ip -n "$B" link set veth0 mtu 1400
-require "tunnel A-B over a 1400-byte underlay" setup_end "$A" 1 - $UNDER4_A $UNDER4_B 0xa00 0xb00 $KEY_AB $KEY_BA
-require "... other end" setup_end "$B" 2 - $UNDER4_B $UNDER4_A 0xb00 0xa00 $KEY_BA $KEY_AB
+require "A's ipsec1, MTU pinned at 1500" ipsec_end "$A" 1 1 mtu 1500
+require "B's ipsec1, MTU pinned at 1500" ipsec_end "$B" 1 2 mtu 1500
+require "tunnel pair of if_id 1 over a 1400-byte underlay" tunnel_pair 1
 ip -n "$B" route add 10.8.0.0/24 dev ipsec1
 ip -n "$B" -6 route add fd08::/64 dev ipsec1
 

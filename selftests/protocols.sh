@@ -3,6 +3,16 @@
 # AH and IPComp SAs bound to an ipsec device. IPComp sends payloads that
 # do not compress (or are small) as plain IP-in-IP, which reaches the device
 # through the xfrm tunnel handlers rather than the IPComp protocol handler.
+#   - AH (hmac(sha256)) over IPv4 on ipsec3: IPv4 and IPv6 pings
+#   - ... AH on the wire, received on B's ipsec3
+#   - IPComp (deflate) over IPv6 on ipsec4: a large compressible IPv4
+#     ping goes compressed
+#   - ... small IPv4 and IPv6 pings go uncompressed, as IP-in-IP; all come
+#     out of B's ipsec4
+#
+# Topology: wire() A 10.0.0.1 fd00::1 -- B 10.0.0.2 fd00::2 (veth0);
+# ipsec3 (if_id 3, 172.16.3.x, fd03::x) and ipsec4 (if_id 4, 172.16.4.x,
+# fd04::x) on each end attached to veth0, x = 1 on A, 2 on B.
 source "$(dirname "$0")/lib.sh"
 
 load_module || ksft_skip_all "ipsecif module not available"

@@ -3,6 +3,14 @@
 # The README's worked example, run as written on "left", and mirrored
 # (addresses, SPIs and keys swapped) on "right", two namespaces joined
 # by an eth0 wire. It must end with a ping answered through the tunnel.
+#   - the example's keys are the ones the mirror swaps
+#   - right runs the mirrored example (its ping left out)
+#   - left runs it as written, its ping answered
+#   - left's ipsec1 received packets
+#
+# Topology: L 192.0.2.1 -- R 192.0.2.2 (eth0, a veth pair); the example
+# puts ipsec1 (if_id 1) on eth0: 10.1.0.1 on L, 10.2.0.1 on R, each
+# routing the other's /16 into it.
 source "$(dirname "$0")/lib.sh"
 
 readme=$SELFTESTS/../README.md
@@ -36,6 +44,7 @@ check "right: the mirrored example runs" \
 	ip netns exec "$R" bash -e -c "$(mirror <<<"$example")"
 check "left: the example runs as written, its ping answered" \
 	ip netns exec "$L" bash -e -c "$(sed 's/^ping /ping -c 2 -W 3 /' <<<"$example")"
-check_ge "left: ipsec1 sent and received" 2 "$(dev_stat "$L" ipsec1 rx_packets)"
+check_ge "left: ipsec1 sent the pings" 2 "$(dev_stat "$L" ipsec1 tx_packets)"
+check_ge "left: ipsec1 received the answers" 2 "$(dev_stat "$L" ipsec1 rx_packets)"
 
 ksft_exit

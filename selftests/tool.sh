@@ -3,6 +3,21 @@
 # The ipsecif tool: every command, JSON output checked with jq, bad input
 # (refused, with the kernel's message, changing nothing), SAs and policies
 # read back over XFRM netlink, no CAP_NET_ADMIN, and a missing module.
+#   - packaging: -V, help, man page, bash completion, unknown command
+#   - add, show, set, attach, detach, nodev; JSON fields as ipsecif.8
+#     lists them; options before or after the command
+#   - bad input: usage errors exit 2, the kernel's refusals exit 1 with
+#     its message; the devices unchanged after all of them
+#   - a link that does not exist yet: accepted with a note, shown absent
+#   - tun1's SAs (not another if_id's) and policies, counters as in sysfs,
+#     text show; keys never printed
+#   - without CAP_NET_ADMIN: add and set refused, nothing changed; show
+#     fails clearly
+#   - the module missing: add says how to get it, show prints nothing
+#
+# Topology: wire() A 10.0.0.1 -- B 10.0.0.2 (veth0); the tool runs in A
+# (dummy1 as another link). For the SAs: tun1 (if_id 43, detached) on A
+# 10.9.0.1 and B 10.9.0.2, each routing the other's /32 into it.
 source "$(dirname "$0")/lib.sh"
 
 command -v ipsecif >/dev/null || ksft_skip_all "ipsecif tool not installed"
@@ -11,7 +26,7 @@ load_module || ksft_skip_all "ipsecif module not available"
 
 wire
 T() { ip netns exec "$A" ipsecif "$@"; }
-# jqa NS DEV FILTER: jq -e on the device's JSON object
+# jqa DEV FILTER: jq -e on the JSON object of DEV in A
 jqa() { T -j show "$1" | jq -e ".[0] | $2" >/dev/null; }
 ip -n "$A" link add dummy1 type dummy
 
@@ -127,7 +142,7 @@ check_eq "... JSON link_state absent" absent "$(T -j show wait1 | jq -r '.[0].li
 check "... attach by name to it later works the same" T attach wait1 nosuch1
 check "... and detach forgets the name" sh -c "ip netns exec $A ipsecif detach wait1 &&
 	ip netns exec $A ipsecif show wait1 | grep -q 'link: none'"
-check "T del wait1" T del wait1
+check "... and del deletes it" T del wait1
 
 # --- SAs and policies -------------------------------------------------------
 T del ipsec5

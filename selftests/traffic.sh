@@ -3,22 +3,38 @@
 # Traffic through ipsec devices: IPv4/IPv6 inner x IPv4/IPv6 outer with
 # AES-GCM SAs from ip xfrm, counters, no plaintext on the wire, drops
 # without SAs, spoofed cleartext never seen as tunnel traffic.
+#   - IPv4 and IPv6 pings through ipsec1 (IPv4 outer) and ipsec2 (IPv6
+#     outer); 1 MB of TCP through ipsec1
+#   - the devices' packet and byte counters
+#   - drops: no policy for the if_id (ipsec3: tx_no_sa, tx_dropped,
+#     nothing sent), a policy without SA (ipsec4), SAs flushed while up
+#   - on the wire no echo or TCP in clear, ESP over IPv4 and IPv6, the
+#     1 MB included; on ipsec1 (tcpdump -i) the plaintext echoes
+#   - cleartext from S with B's inner address 172.16.1.2 is neither
+#     counted nor seen on A's ipsec1
+#
+# Topology: wire() A 10.0.0.1 fd00::1 -- B 10.0.0.2 fd00::2 (veth0);
+# ipsecN (if_id N) attached to veth0, 172.16.N.1 / fd0N::1 on A and
+# 172.16.N.2 / fd0N::2 on B: ipsec1 and ipsec2 on both ends, ipsec3 and
+# ipsec4 on A only. S 10.9.0.2 -- A 10.9.0.1 (veth1).
 source "$(dirname "$0")/lib.sh"
 
 load_module || ksft_skip_all "ipsecif module not available"
 wire || ksft_skip_all "cannot create namespaces and veth"
 
 # ipsec1 rides IPv4 outer addresses, ipsec2 IPv6; both carry both families.
-ends() {	# ends NS SELF PEER U4_L U4_R U6_L U6_R SPI_AB SPI_BA KEY_OUT KEY_IN
+# ends NS ME U4_LOCAL U4_REMOTE U6_LOCAL U6_REMOTE SPI_OUT SPI_IN KEY_OUT KEY_IN
+# (ipsec2's SPIs are ipsec1's + 16)
+ends() {
 	local ns=$1 me=$2
 	ipsec_end "$ns" 1 "$me" && ipsec_end "$ns" 2 "$me" &&
-	tunnel "$ns" "$4" "$5" "$8" "$9" "${10}" "${11}" 1 &&
-	tunnel "$ns" "$6" "$7" "$(($8 + 16))" "$(($9 + 16))" "${10}" "${11}" 2
+	tunnel "$ns" "$3" "$4" "$7" "$8" "$9" "${10}" 1 &&
+	tunnel "$ns" "$5" "$6" "$(($7 + 16))" "$(($8 + 16))" "$9" "${10}" 2
 }
 require "end A: devices, addresses, SAs and policies" \
-	ends "$A" 1 2 $UNDER4_A $UNDER4_B $UNDER6_A $UNDER6_B 0x100 0x200 $KEY_AB $KEY_BA
+	ends "$A" 1 $UNDER4_A $UNDER4_B $UNDER6_A $UNDER6_B 0x100 0x200 $KEY_AB $KEY_BA
 require "end B: devices, addresses, SAs and policies" \
-	ends "$B" 2 1 $UNDER4_B $UNDER4_A $UNDER6_B $UNDER6_A 0x200 0x100 $KEY_BA $KEY_AB
+	ends "$B" 2 $UNDER4_B $UNDER4_A $UNDER6_B $UNDER6_A 0x200 0x100 $KEY_BA $KEY_AB
 
 capture_start "$B" veth0
 capture_start_dev() { CAP_PID_WIRE=$CAP_PID; capture_start "$A" ipsec1; CAP_PID_DEV=$CAP_PID; }

@@ -6,6 +6,22 @@
 # cannot move a device into the initial namespace or any namespace it does
 # not own; its traffic into a device without SA is dropped and counted; when
 # its namespaces die its devices go, and the module still unloads.
+#   - nobody gets a user+net namespace U1, root in it
+#   - in U1: ipsec1 (the module autoloads), if_id and link changed, more
+#     devices created, renamed, deleted; a duplicate if_id refused
+#   - its SAs (if_id 5) and policy encrypt ipsec1's traffic
+#   - the initial namespace has none of its devices or SAs, and can use
+#     their names and if_ids itself
+#   - refused: a device moved to the initial namespace, root's R or
+#     another user's namespace, or created in the initial namespace
+#   - ipsec3 without SA: pings dropped, tx_dropped and tx_no_sa count
+#   - a device moved to U2 goes when U1 dies; the module unloads and
+#     loads again
+#
+# Topology: no wire. U1: nobody's user+net namespace, with veth v0
+# 10.0.0.1 -- v1 10.0.0.2 inside, ipsec1 (if_id 5 on v0, 172.16.5.1),
+# ipsec2, ipsec3 (172.16.3.1), tun7; U2: a second net namespace of U1's
+# user namespace; R: root's; and a user+net namespace root unshares.
 source "$(dirname "$0")/lib.sh"
 
 command -v setpriv >/dev/null && command -v unshare >/dev/null &&
