@@ -101,6 +101,26 @@ check "an xfrm device with ipsec1's if_id can be created" \
 	ip -n "$A" link add xfrm1 type xfrm dev veth0 if_id 1
 check "... and the kernel log says which device takes its traffic" \
 	sh -c "dmesg | grep -q \"xfrm1: if_id 1 is also ipsec1's\""
+# Once per clash, not at every NETDEV_CHANGE of xfrm1 (its changes of
+# state, a changelink, which sends two).
+warned() { dmesg | grep -c "xfrm1: if_id 1 is also ipsec1's"; }
+operstate() {	# operstate DEV STATE: wait for it (the link watch sets it)
+	wait_for 50 sh -c "ip -n $A -j link show $1 | jq -e '.[0].operstate == \"$2\"'"
+}
+flap() {
+	ip -n "$A" link set xfrm1 up && operstate xfrm1 UNKNOWN &&
+	ip -n "$A" link set xfrm1 down && operstate xfrm1 DOWN &&
+	ip -n "$A" link set xfrm1 up && operstate xfrm1 UNKNOWN &&
+	ip -n "$A" link set xfrm1 mtu 1400	# RTNL: the link watch is done
+}
+n=$(warned)
+check "xfrm1 up, down and up, each seen by the link watch" flap
+check_eq "... once: xfrm1 going up, down and up does not repeat it" "$n" "$(warned)"
+check "xfrm1 changed, its if_id still 1" ip -n "$A" link set xfrm1 type xfrm dev veth0 if_id 1
+check_eq "... does not repeat it either" "$n" "$(warned)"
+check "xfrm1 changed to if_id 9: no clash" ip -n "$A" link set xfrm1 type xfrm dev veth0 if_id 9
+check "... and back to 1" ip -n "$A" link set xfrm1 type xfrm dev veth0 if_id 1
+check_eq "... a new clash (if_id 9, then 1 again) is reported again" $((n + 1)) "$(warned)"
 ip -n "$A" link del xfrm1
 
 info "unloading ipsecif while xfrm_interface stays"
