@@ -104,6 +104,11 @@ struct ipsecif_net {
 	atomic_t xfrm_seq;		/* SAs added, changed or deleted */
 	u32 mask_gen;			/* masks computed; RTNL */
 	struct work_struct mask_work;	/* compute the devices' masks */
+	/* the xfrm device last reported as sharing an if_id, and that if_id;
+	 * only compared, never dereferenced; RTNL
+	 */
+	const struct net_device *xfrmi_warned;
+	u32 xfrmi_warned_if_id;
 };
 
 extern unsigned int ipsecif_net_id;
@@ -195,6 +200,6 @@ netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev);
 int ipsecif_xfrmi_init(void);
 void ipsecif_xfrmi_exit(void);
 struct net_device *ipsecif_xfrmi_find(struct net *net, u32 if_id);
-void ipsecif_xfrmi_warn(struct net_device *dev);
+void ipsecif_xfrmi_warn(struct net_device *dev, unsigned long event);
 
 #endif /* _IPSECIF_H */

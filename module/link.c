@@ -226,15 +226,17 @@ static int ipsecif_netdev_event(struct notifier_block *nb,
 	}
 	switch (event) {
 	case NETDEV_REGISTER:
-		ipsecif_xfrmi_warn(dev);
-		fallthrough;
+	case NETDEV_UNREGISTER:
+	case NETDEV_CHANGE:
+		ipsecif_xfrmi_warn(dev, event);
+		break;
+	}
+	switch (event) {
+	case NETDEV_REGISTER:
 	case NETDEV_CHANGENAME:
 	case NETDEV_UNREGISTER:
 	case NETDEV_CHANGEMTU:
 		ipsecif_link_event(dev, event);
-		break;
-	case NETDEV_CHANGE:
-		ipsecif_xfrmi_warn(dev);
 		break;
 	}
 	return NOTIFY_DONE;

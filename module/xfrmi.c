@@ -70,29 +70,42 @@ struct net_device *ipsecif_xfrmi_find(struct net *net, u32 if_id)
 
 /**
  * ipsecif_xfrmi_warn() - log an xfrm device that takes an ipsec device's if_id
- * @dev: a device just registered or changed
+ * @dev: a device registered, changed or unregistered
+ * @event: the netdev event
  *
  * Creating an ipsec device with an xfrm device's if_id is refused; the
- * other order cannot be, so say which device gets the traffic.
+ * other order cannot be, so say which device gets the traffic, once per
+ * clash: an xfrm device's NETDEV_CHANGE also comes with every change of its
+ * state (up, down), so the device and if_id last reported are kept, and
+ * forgotten when that device's clash ends or it goes.
  *
  * Context: RTNL held (netdev notifier).
  */
-void ipsecif_xfrmi_warn(struct net_device *dev)
+void ipsecif_xfrmi_warn(struct net_device *dev, unsigned long event)
 {
 	const struct xfrm_if *xi;
 	struct ipsecif_net *in;
-	struct ipsecif *sif;
+	struct ipsecif *sif = NULL;
 
 	if (!netif_is_xfrmi(dev))
 		return;
 	xi = netdev_priv(dev);
 	in = ipsecif_pernet(xi->net);
-	if (xi->p.collect_md || !in || !in->ready)
+	if (!in || !in->ready)
 		return;
-	sif = ipsecif_find(xi->net, xi->p.if_id);
-	if (sif)
-		netdev_warn(dev, "if_id %u is also %s's, which receives the traffic its SAs decrypt\n",
-			    xi->p.if_id, sif->dev->name);
+	if (event != NETDEV_UNREGISTER && !xi->p.collect_md)
+		sif = ipsecif_find(xi->net, xi->p.if_id);
+	if (!sif) {
+		if (in->xfrmi_warned == dev)
+			in->xfrmi_warned = NULL;
+		return;
+	}
+	if (in->xfrmi_warned == dev && in->xfrmi_warned_if_id == xi->p.if_id)
+		return;
+	in->xfrmi_warned = dev;
+	in->xfrmi_warned_if_id = xi->p.if_id;
+	netdev_warn(dev, "if_id %u is also %s's, which receives the traffic its SAs decrypt\n",
+		    xi->p.if_id, sif->dev->name);
 }
 
 static bool ipsecif_if_decode(struct sk_buff *skb, unsigned short family,
