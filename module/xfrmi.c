@@ -75,9 +75,10 @@ struct net_device *ipsecif_xfrmi_find(struct net *net, u32 if_id)
  *
  * Creating an ipsec device with an xfrm device's if_id is refused; the
  * other order cannot be, so say which device gets the traffic, once per
- * clash: an xfrm device's NETDEV_CHANGE also comes with every change of its
- * state (up, down), so the device and if_id last reported are kept, and
- * forgotten when that device's clash ends or it goes.
+ * clash: NETDEV_CHANGE comes with every change of an xfrm device (two per
+ * changelink, its own and rtnetlink's, whatever changed), so the device and
+ * if_id last reported are kept, and forgotten when that device's clash ends
+ * or it goes.
  *
  * Context: RTNL held (netdev notifier).
  */
