@@ -137,7 +137,7 @@ ip -n "$K" link set d0 up
 ip -n "$K" xfrm policy add dir out src 192.0.2.1/32 dst 192.0.2.2/32 \
 	tmpl src 192.0.2.1 dst 192.0.2.2 proto esp mode tunnel
 MON=$(mktemp)
-timeout 120 ip -n "$K" xfrm monitor >"$MON" 2>&1 &
+timeout "$LIFE" ip -n "$K" xfrm monitor >"$MON" 2>&1 &
 BG_PIDS+=($!)
 # ip xfrm monitor listens once it reports an SA added after it started.
 for ((i = 1; i < 50; i++)); do

@@ -74,7 +74,7 @@ check_run() {
 
 # --- as root ------------------------------------------------------------
 mkns N
-out=$(ip netns exec "$N" timeout 120 bash -c "$(declare -f scenario); scenario $SELFTESTS/inject.py" 2>&1)
+out=$(ip netns exec "$N" timeout "$LIFE" bash -c "$(declare -f scenario); scenario $SELFTESTS/inject.py" 2>&1)
 check_run root "$out"
 
 # --- as nobody, root of its own user and network namespace -------------
@@ -83,7 +83,7 @@ if ! command -v setpriv >/dev/null || ! command -v unshare >/dev/null; then
 elif ! setpriv --reuid=65534 --regid=65534 --clear-groups unshare -Urn true 2>/dev/null; then
 	skip "unprivileged: malformed frames" "unprivileged user namespaces are disabled"
 else
-	out=$(cd / && timeout 120 setpriv --reuid=65534 --regid=65534 --clear-groups \
+	out=$(cd / && timeout "$LIFE" setpriv --reuid=65534 --regid=65534 --clear-groups \
 		unshare -Urn bash -c "$(declare -f scenario); scenario $SELFTESTS/inject.py" 2>&1)
 	check_run unprivileged "$out"
 fi

@@ -9,6 +9,12 @@ NSLIST=()
 # Background processes for cleanup to stop: tcpdump captures, and any a
 # test adds to BG_PIDS (each also bounded by timeout or by itself).
 CAP_PIDS=() BG_PIDS=()
+# LIFE: the time bound of a helper that must last as long as the test (a
+# namespace holder, a monitor, a listener) or of one long step: the
+# harness's limit for the whole test (TEST_TIMEOUT), so it cannot run out
+# while the test, on a slow or busy machine, still needs it. cleanup stops
+# the helpers sooner.
+LIFE=${TEST_TIMEOUT:-900}
 declare -A CAP_LOG CAP_BASE
 SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 

@@ -38,7 +38,7 @@ check "ipsec1 attached to veth0 (ip link add ... link veth0)" \
 check "... link by index, name veth0 kept" attached ipsec1 veth0
 old=$(ifindex "$A" veth0)
 MON=$(mktemp)
-timeout 300 ip -n "$A" monitor link >"$MON" 2>&1 &
+timeout "$LIFE" ip -n "$A" monitor link >"$MON" 2>&1 &
 BG_PIDS+=($!)
 # ip monitor listens once it reports a change (an MTU) of ipsec1, which
 # stays down: notifications of its link must not need it up.

@@ -76,9 +76,9 @@ check "with it back, traffic flows again" ping_ok "$C" 172.16.1.2
 
 # Root of another user namespace may use the device, not re-bind it.
 if command -v unshare >/dev/null && command -v nsenter >/dev/null; then
-	# sleep bounds it (long enough for a busy host), cleanup kills it; it
+	# sleep bounds it (LIFE), cleanup kills it; it
 	# is ready once unshare has exec'd sleep in the new namespaces.
-	unshare --user --map-root-user --net sleep 600 >/dev/null 2>&1 </dev/null &
+	unshare --user --map-root-user --net sleep "$LIFE" >/dev/null 2>&1 </dev/null &
 	upid=$!
 	BG_PIDS+=("$upid")
 	wait_for 150 grep -qx sleep /proc/$upid/comm

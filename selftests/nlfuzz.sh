@@ -67,7 +67,7 @@ ip -n "$F" link add fzd1 type dummy
 check_eq "root: the namespace has no netns ids (random ones are invalid)" "" \
 	"$(ip -n "$F" netns list-id 2>/dev/null)"
 start=$(date +%s)
-NLFUZZ_SEED=$SEED timeout 200 ip netns exec "$F" \
+NLFUZZ_SEED=$SEED timeout "$LIFE" ip netns exec "$F" \
 	python3 "$SELFTESTS/nlfuzz.py" "$COUNT" >"$LOG/root.out" 2>"$LOG/root.err"
 rc=$?
 info "root: $(( $(date +%s) - start ))s"
@@ -85,7 +85,7 @@ elif ! timeout 20 setpriv --reuid=65534 --regid=65534 --clear-groups \
 	skip "nobody: fuzz in an own user+net namespace" "unprivileged user namespaces disabled"
 else
 	start=$(date +%s)
-	NLFUZZ_SEED=$((SEED + 1)) timeout 200 setpriv --reuid=65534 --regid=65534 \
+	NLFUZZ_SEED=$((SEED + 1)) timeout "$LIFE" setpriv --reuid=65534 --regid=65534 \
 		--clear-groups unshare -Urn sh -c '
 		ip link set lo up && ip link add fzd0 type dummy &&
 		ip link add fzd1 type dummy || exit 9

@@ -24,12 +24,12 @@ trap 'cleanup_encap; cleanup' EXIT
 
 # A UDP socket on 4500 with ESP-in-UDP decapsulation, as an IKE daemon keeps.
 encap_socket() {	# encap_socket NS
-	timeout 300 ip netns exec "$1" python3 -c '
+	timeout "$LIFE" ip netns exec "$1" python3 -c '
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_UDP, 100, 2)	# UDP_ENCAP, UDP_ENCAP_ESPINUDP
 s.bind(("0.0.0.0", 4500))
-time.sleep(300)' >/dev/null 2>&1 &
+time.sleep(1e6)' >/dev/null 2>&1 &
 	ENCAP_PIDS+=($!)
 	wait_for 50 sh -c "ip netns exec $1 ss -uln | grep -q ':4500 '"
 }

@@ -50,7 +50,7 @@ check "IPv6 in IPv6: ping through ipsec2" ping_ok "$A" fd02::2
 # a sleep. Both ends must succeed: the listener exits 0 once it got it all.
 tcp_1mb() {
 	local lpid log=$CAPDIR/socat-listen.log
-	timeout 300 ip netns exec "$B" socat -u TCP4-LISTEN:5001,reuseaddr OPEN:/dev/null \
+	timeout "$LIFE" ip netns exec "$B" socat -u TCP4-LISTEN:5001,reuseaddr OPEN:/dev/null \
 		>"$log" 2>&1 </dev/null &
 	lpid=$!
 	if ! wait_for 150 sh -c "ip netns exec $B ss -Hltn 'sport = :5001' | grep -q ."; then
@@ -59,7 +59,7 @@ tcp_1mb() {
 		return 1
 	fi
 	if ! head -c 1000000 /dev/zero |
-	     timeout 300 ip netns exec "$A" socat -u STDIN TCP4:172.16.1.2:5001; then
+	     timeout "$LIFE" ip netns exec "$A" socat -u STDIN TCP4:172.16.1.2:5001; then
 		kill "$lpid"; wait "$lpid"
 		return 1
 	fi

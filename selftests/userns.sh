@@ -41,12 +41,13 @@ trap 'stop_bg; cleanup' EXIT
 
 sysnet() { ls /sys/class/net | sort | xargs; }
 nsof() { readlink "/proc/$1/ns/$2" 2>/dev/null; }
-# bgns VAR NSTYPE CMD...: run CMD (bounded) in the background; once its
-# process is in a NSTYPE namespace other than ours, VAR is its pid.
+# bgns VAR NSTYPE CMD...: run CMD in the background, bounded by LIFE (a
+# holder that runs out before the test ends loses its namespace); once
+# its process is in a NSTYPE namespace other than ours, VAR is its pid.
 bgns() {
 	local var=$1 type=$2 t pid i
 	shift 2
-	timeout 200 "$@" &
+	timeout "$LIFE" "$@" &
 	t=$!
 	PIDS+=("$t")
 	for ((i = 0; i < 100; i++)); do
@@ -74,7 +75,7 @@ init_before=$(sysnet)
 # nobody's namespaces: U1 (user+net), U2 (a second net namespace of U1's
 # user namespace, made by nobody inside it).
 U1=
-bgns U1 user "${NOBODY[@]}" unshare -Urn sleep 200
+bgns U1 user "${NOBODY[@]}" unshare -Urn sleep "$LIFE"
 check "nobody has a user+net namespace of its own" \
 	test -n "$U1" -a "$(nsof "$U1" net)" != "$(nsof $$ net)"
 [ -n "$U1" ] || ksft_exit
@@ -165,8 +166,8 @@ check_fail "it cannot create a device in the initial namespace (netns at creatio
 check_fail "... nothing created there" ip link show ipsec8
 mkns R
 RPID= OPID=
-bgns RPID net ip netns exec "$R" sleep 200
-bgns OPID user unshare -Urn sleep 200
+bgns RPID net ip netns exec "$R" sleep "$LIFE"
+bgns OPID user unshare -Urn sleep "$LIFE"
 check "root's namespace R and another user's user+net namespace" test -n "$RPID" -a -n "$OPID"
 check_fail "it cannot move a device into root's namespace R" \
 	u1 ip link set ipsec2 netns "$RPID"
@@ -196,7 +197,7 @@ check_eq "... none sent (tx_packets)" 0 "$(ustat ipsec3 tx_packets)"
 # U2: a second net namespace of nobody's user namespace. A device born in
 # U1 and moved to U2 must go when U1 dies.
 U2=
-bgns U2 net "${NOBODY[@]}" nsenter -t "$U1" -U --preserve-credentials unshare -n sleep 200
+bgns U2 net "${NOBODY[@]}" nsenter -t "$U1" -U --preserve-credentials unshare -n sleep "$LIFE"
 check "nobody makes a second net namespace U2 in its user namespace" \
 	test -n "$U2" -a "$(nsof "$U2" net)" != "$(nsof "$U1" net)" -a \
 	"$(nsof "$U2" user)" = "$(nsof "$U1" user)"
