@@ -4,7 +4,8 @@
 #
 #   make                 module (+ userspace) for the running kernel, or KDIR=
 #   make install         install module, ipsecif tool, link_ipsec.so, man page
-#   make check           build and run the selftests in VMs (KERNELS=, TESTS=)
+#   make check           build and run the selftests in VMs (KERNELS=, TESTS=,
+#                        LANES=: tests at once per VM, 1)
 #   make check-busy      the same while CPU hogs keep every host core busy
 #   make demo            the main job, end to end, in a VM
 #   make bench           ipsecif vs xfrmi vs policy-based IPsec, one VM boot
@@ -20,6 +21,7 @@ DESTDIR	?=
 
 KERNELS	?= 6.1 6.12 7.2
 TESTS	?=
+LANES	?= 1
 ROUNDS	?= 3
 BENCH_SECS ?= 5
 VARIANTS ?=
@@ -46,10 +48,10 @@ clean:
 	rm -rf .vm-out build
 
 check:
-	bash selftests/vm/run.sh --kernels "$(KERNELS)" --tests "$(TESTS)"
+	bash selftests/vm/run.sh --kernels "$(KERNELS)" --tests "$(TESTS)" --lanes "$(LANES)"
 
 check-busy:
-	bash scripts/busy-check.sh --kernels "$(KERNELS)" --tests "$(TESTS)"
+	bash scripts/busy-check.sh --kernels "$(KERNELS)" --tests "$(TESTS)" --lanes "$(LANES)"
 
 demo:
 	bash selftests/vm/run.sh --demo --kernels "$(firstword $(KERNELS))"

@@ -10,7 +10,7 @@
 # waiting for what they need, or lose packets when tcpdump lags, fail here.
 # The last line is the suite's "N passed, N failed, N skipped".
 #
-#   busy-check.sh [--kernels LIST] [--tests LIST]
+#   busy-check.sh [--kernels LIST] [--tests LIST] [--lanes N]
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cores=$(nproc)

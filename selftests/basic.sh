@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# alone: unloads and reloads ipsecif with module parameters
 # Device lifecycle, default if_ids, attribute errors, devices at load.
 #   - ip link add autoloads the module; default if_ids (ipsecN gets N,
 #     ipsec0 16384, ipsec%d a free N), NOARP, MTU 1500

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# alone: counts SA frees with a kprobe (any test's SAs would count)
 # The per-CPU bundle cache of the transmit path: a cached bundle never
 # outlives what made it (SA rekeyed or deleted, policy deleted, if_id
 # changed), and never keeps a device from going away.

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# alone: unloads ipsecif and loads xfrm_interface under traffic
 # Churn under traffic. A LAN namespace L forwards through gateway A's ipsec1
 # to B; A also pings B's inner addresses itself (IPv4 and IPv6 inside, IPv4
 # outside). While the pings run, repeatedly: if_id flips, detach/attach,

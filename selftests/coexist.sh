@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# alone: loads and unloads ipsecif and xfrm_interface
 # ipsec devices and Linux's xfrm interfaces side by side, in both load
 # orders and across unloads. Both modules claim the single xfrm if_id decode
 # slot; ipsecif's callback serves both kinds and retakes the slot.

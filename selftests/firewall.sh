@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# alone: unloads ipsecif and loads it with devices=2
 # A firewall that names the interfaces, loaded in one step at "boot":
 # with `modprobe ipsecif devices=2`, an nftables ruleset using iif "ipsec0"
 # (which needs the device to exist) loads before any tunnel exists. Then a

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# alone: loads xfrm_interface and ip_vti, counts with a kprobe
 # Loading ipsecif changes nothing for the other IPsec drivers that share
 # the xfrm receive chains: xfrm_interface's own ESP handler (priority 10,
 # below ipsecif's 20; it checks the outer policy of nested ESP before

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# alone: loads ipsecif with links= and makes devices in the initial namespace
 # Links that come and go: a device keeps its link's name, shows it absent
 # while it is gone, and attaches again by itself when a device of that name
 # appears in its birth namespace (PPPoE, LTE and USB links are re-created

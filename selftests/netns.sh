@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# alone: unloads ipsecif with devices and SAs present
 # A device moved to another namespace keeps encrypting in the namespace it
 # was created in (its SAs and policies live there), like WireGuard. Namespace
 # teardown deletes devices; the module unloads with devices and SAs present.

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# alone: unloads and reloads ipsecif
 # Thousands of random and malformed RTM_NEWLINK/RTM_SETLINK requests for
 # kind "ipsec" (nlfuzz.py), as root in a fresh namespace and as nobody in
 # a user+net namespace of its own: every request answered cleanly, the

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# alone: unloads ipsecif and changes kernel.modprobe
 # The ipsecif tool: every command, JSON output checked with jq, bad input
 # (refused, with the kernel's message, changing nothing), SAs and policies
 # read back over XFRM netlink, no CAP_NET_ADMIN, and a missing module.

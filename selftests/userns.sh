@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# alone: unloads ipsecif to see it autoloaded
 # An unprivileged user (nobody) in a user+net namespace of its own: it can
 # create, configure and delete ipsec devices and its own SAs there; they
 # live only there (not in the initial namespace's links or if_id table); it

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the VM: each selftest with its TAP in OUT/NAME.tap, then the
 # kernel log (after a kmemleak scan where available) in OUT/dmesg.txt.
+# LANES (default 1) selftests run at once, except those marked "alone".
 # A test stuck past TEST_TIMEOUT seconds gets its blocked tasks and stacks
 # dumped into the log before it is killed.
 #   guest.sh OUT TEST...
@@ -10,6 +11,7 @@ shift
 cd "$(dirname "$0")/.." || exit 1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 TEST_TIMEOUT=${TEST_TIMEOUT:-400}
+LANES=${LANES:-1}
 echo "# guest: $(uname -r), tests: $*"
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 sysctl -qw kernel.hung_task_timeout_secs=60 kernel.hung_task_warnings=10 2>/dev/null
@@ -18,7 +20,7 @@ dump_stuck() {	# dump_stuck PID: what the stuck test and the kernel are doing
 	local p
 	echo "# guest: $1 stuck, dumping tasks" >&2
 	echo w >/proc/sysrq-trigger 2>/dev/null
-	for p in $(pgrep -s "$(ps -o sid= -p "$1")"); do
+	for p in $(pgrep -s "$(ps -o sid= -p "$1" | tr -d " ")"); do
 		echo "## $p $(tr '\0' ' ' <"/proc/$p/cmdline")"
 		cat "/proc/$p/stack" 2>/dev/null
 	done >"$out/stuck-stacks.txt"
@@ -43,18 +45,18 @@ else
 	echo "# guest: WARNING: could not hold the packet-timestamp key on"
 fi
 
-for t in "$@"; do
+# run_test NAME: one selftest, bounded by TEST_TIMEOUT; its TAP, stderr and
+# exit code in OUT. tail --pid waits without forking a poller (every fork
+# is slow under emulation).
+run_test() {
+	local t=$1 t0 pid
 	echo "# guest: running $t"
 	# Where a failing test may leave its logs (daemon logs, captures).
 	export KSFT_ARTIFACTS=$out/artifacts/$t
 	t0=$(date +%s)
 	setsid bash "./$t.sh" >"$out/$t.tap" 2>"$out/$t.err" &
 	pid=$!
-	for ((s = 0; s < TEST_TIMEOUT; s++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
+	if ! timeout "$TEST_TIMEOUT" tail -s 0.2 --pid="$pid" -f /dev/null; then
 		dump_stuck "$pid"
 		kill -KILL -- "-$pid" 2>/dev/null
 		echo "not ok 999 $t did not finish within ${TEST_TIMEOUT}s" >>"$out/$t.tap"
@@ -63,7 +65,41 @@ for t in "$@"; do
 	echo $? >"$out/$t.rc"
 	echo "# $t took $(($(date +%s) - t0))s" >>"$out/$t.tap"
 	grep -E '^(not )?ok ' "$out/$t.tap" | sed "s/^/# $t: /"
+}
+
+# With LANES=1, every test in the order given. Otherwise a script whose
+# header says "# alone: WHY" changes what every test shares (it loads or
+# unloads modules, sets module parameters, counts with kprobes or the slab
+# allocator): those run first, one at a time. The others keep to their own
+# namespaces and run LANES at a time.
+alone=() shared=()
+for t in "$@"; do
+	if [ "$LANES" -le 1 ] || grep -q '^# alone: ' "./$t.sh" 2>/dev/null; then
+		alone+=("$t")
+	else
+		shared+=("$t")
+	fi
 done
+[ "$LANES" -le 1 ] ||
+	echo "# guest: one at a time: ${alone[*]}; $LANES at a time: ${shared[*]}"
+for t in "${alone[@]}"; do
+	run_test "$t"
+done
+# The lanes are these pids (not `jobs`: the holder above is a job too).
+lanes=()
+for t in "${shared[@]}"; do
+	while [ ${#lanes[@]} -ge "$LANES" ]; do
+		wait -n "${lanes[@]}"
+		live=()
+		for pid in "${lanes[@]}"; do
+			kill -0 "$pid" 2>/dev/null && live+=("$pid")
+		done
+		lanes=("${live[@]}")
+	done
+	run_test "$t" &
+	lanes+=($!)
+done
+[ ${#lanes[@]} = 0 ] || wait "${lanes[@]}"
 kill "$tstamp_holder_PID" 2>/dev/null
 # Unload to catch leaks and refcount bugs at module exit.
 modprobe -r ipsecif 2>/dev/null

@@ -5,6 +5,11 @@
 # run the selftests inside. Prints TAP and, last, "N passed, N failed".
 #
 #   run.sh [--kernels "6.1 6.12 7.2 debug"] [--tests "basic xfrm ... deb"]
+#          [--lanes N]
+#
+# In each VM, N selftests (default 1) run at once, except those whose
+# header says "# alone:" (they change what all tests share): those run
+# first, one at a time (guest.sh).
 #
 # The test "deb" (run by default, or when --tests names it) builds the Debian
 # packages (make deb), installs them on the host root with apt-get as a user
@@ -19,6 +24,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 KERNELS="6.1 6.12 7.2"
 TESTS=""
+LANES=1
 DEMO=0
 CACHE=${IPSECIF_CACHE:-/var/cache/ipsecif}
 # One whole-suite boot takes 1650-1920 s on the 2-core build machine alone
@@ -29,9 +35,10 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--kernels) KERNELS=$2; shift ;;
 	--tests) TESTS=$2; shift ;;
+	--lanes) LANES=$2; shift ;;
 	--demo) DEMO=1 ;;
 	--bench) DEMO=2 ;;
-	*) echo "usage: $0 [--kernels LIST] [--tests LIST] [--demo | --bench]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--kernels LIST] [--tests LIST] [--lanes N] [--demo | --bench]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -435,7 +442,7 @@ for k in $KERNELS; do
 	# hidden). Every attempt's console is kept.
 	for boot in 1 2 3; do
 		timeout "$vm_limit" "${vm[@]}" --exec \
-			"TEST_TIMEOUT=$per_test IPSECIF_SCALE_DEVICES=$scale NLFUZZ_COUNT=$fuzz bash /srv/ipsecif-$KVER/selftests/vm/guest.sh /srv/ipsecif-out-$KVER $TESTS" \
+			"TEST_TIMEOUT=$per_test LANES=$LANES IPSECIF_SCALE_DEVICES=$scale NLFUZZ_COUNT=$fuzz bash /srv/ipsecif-$KVER/selftests/vm/guest.sh /srv/ipsecif-out-$KVER $TESTS" \
 			</dev/null >"$OUT/console.log" 2>&1
 		grep -q 'cannot find script I/O ports' "$OUT/console.log" || break
 		cp "$OUT/console.log" "$OUT/console-noports-$boot.log"
