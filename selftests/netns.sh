@@ -77,8 +77,8 @@ check "with it back, traffic flows again" ping_ok "$C" 172.16.1.2
 
 # Root of another user namespace may use the device, not re-bind it.
 if command -v unshare >/dev/null && command -v nsenter >/dev/null; then
-	# sleep bounds it (LIFE), cleanup kills it; it
-	# is ready once unshare has exec'd sleep in the new namespaces.
+	# sleep bounds it (LIFE), cleanup kills it; it is ready once
+	# unshare has exec'd sleep in the new namespaces.
 	unshare --user --map-root-user --net sleep "$LIFE" >/dev/null 2>&1 </dev/null &
 	upid=$!
 	BG_PIDS+=("$upid")

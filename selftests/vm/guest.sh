@@ -20,7 +20,8 @@ dump_stuck() {	# dump_stuck PID: what the stuck test and the kernel are doing
 	local p
 	echo "# guest: $1 stuck, dumping tasks" >&2
 	echo w >/proc/sysrq-trigger 2>/dev/null
-	for p in $(pgrep -s "$(ps -o sid= -p "$1" | tr -d " ")"); do
+	# setsid made the test the leader of a session of its own.
+	for p in $(pgrep -s "$1"); do
 		echo "## $p $(tr '\0' ' ' <"/proc/$p/cmdline")"
 		cat "/proc/$p/stack" 2>/dev/null
 	done >"$out/stuck-stacks.txt"
