@@ -3,10 +3,12 @@
 #
 # make check on a busy machine: the same run (KERNELS=, TESTS= as for make
 # check) with one CPU hog per host core (sha256sum of /dev/zero, at the
-# same priority as everything else) from the moment run.sh holds its first
-# kernel's VM lock (before the build and the boot; not while it waits for
-# other people's VMs, which the hogs would only slow down) to the end of
-# the run, killed on exit and on interrupt. Tests that sleep instead of
+# same priority as everything else) from the moment run.sh starts its
+# first part to the end of the run, killed on exit and on interrupt. The
+# first part is the package test (its make deb, then its boots) when the
+# run includes it, else the first kernel once run.sh holds its VM lock
+# (before the build and the boot; not while it waits for other people's
+# VMs, which the hogs would only slow down). Tests that sleep instead of
 # waiting for what they need, or lose packets when tcpdump lags, fail here.
 # The last line is the suite's "N passed, N failed, N skipped".
 #
@@ -41,8 +43,9 @@ trap stop_hogs EXIT
 
 start=$(date +%s) hogs_from=
 # run.sh's lines as they come, its last (the summary) held back and printed
-# last; the hogs start at its first "# K: kernel ..." line, which it prints
-# once it holds that kernel's lock.
+# last; the hogs start at its first "# deb: ..." line (the package test
+# begins) or "# K: kernel ..." line (printed once it holds that kernel's
+# lock), whichever comes first.
 exec 3< <(bash "$top/selftests/vm/run.sh" "$@")
 runpid=$!
 trap 'kill "$runpid" 2>/dev/null; exit 130' INT
@@ -51,7 +54,7 @@ held=
 while IFS= read -r line <&3; do
 	[ -z "$held" ] || printf '%s\n' "$held"
 	held=$line
-	if [ -z "$hogs_from" ] && [[ $line =~ ^#\ [^:]+:\ kernel\  ]]; then
+	if [ -z "$hogs_from" ] && [[ $line =~ ^#\ (deb:|[^:]+:\ kernel\ ) ]]; then
 		printf '%s\n' "$held"
 		held=
 		start_hogs
