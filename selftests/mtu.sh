@@ -6,6 +6,8 @@
 # `mtu N` pins it, `mtu auto` / `mtu_auto on` turns it back on.
 #   - values: no SA, plain ESP, NAT-T (8 bytes less), link 1500 -> 1400
 #   - pinned: neither the link nor SAs change it; back to automatic
+#   - headroom for the SAs' headers: 100 pings from A and their replies
+#     are not copied to larger buffers on the way out (kprobe count)
 #   - a 1 MB upload from a LAN host whose ICMP is dropped, through a
 #     gateway clamping MSS to the route MTU: crosses with no ESP fragment;
 #     with the MTU pinned at 1500 (negative control) it stalls
@@ -107,6 +109,30 @@ upload() {	# upload PORT LIMIT: 1 MB from L to B; true if all arrived
 	wait_for 25 cmp -s "$WORK/1m" "$WORK/up"
 }
 check "L reaches B through the tunnel" ping_ok "$L" 172.16.1.2
+
+# --- headroom: a packet sent from the host is not copied on its way out ------
+# The device reserves room for its SAs' headers and the link's; without it
+# xfrm_output() copies every packet a socket sends into a larger buffer
+# (pskb_expand_head(), counted by a kprobe). Echo requests from A (its
+# address on veth8) and B's replies: both sent by the host into ipsec1.
+TR=/sys/kernel/tracing
+mountpoint -q $TR || mount -t tracefs nodev $TR 2>/dev/null
+if echo 'p:ipsecif_mtu/expand pskb_expand_head' >>$TR/kprobe_events 2>/dev/null &&
+   echo 1 >$TR/events/ipsecif_mtu/expand/enable; then
+	expanded() { awk '$1 ~ /expand/ { print $2 }' $TR/kprobe_profile; }
+	pair_spis 1
+	e0=$(expanded) s0=$(sa_pk "$A" $UNDER4_A $UNDER4_B $SPI_AB)
+	check "100 echo requests from A and their replies cross" \
+		ip netns exec "$A" ping -q -c 100 -i 0.01 -W 5 -I 10.8.0.1 172.16.1.2
+	check_ge "... through A's SA" $((s0 + 100)) "$(sa_pk "$A" $UNDER4_A $UNDER4_B $SPI_AB)"
+	at_most "... with at most 10 packets copied for headroom (was 2 per ping)" \
+		10 $(($(expanded) - e0))
+	echo 0 >$TR/events/ipsecif_mtu/expand/enable
+	echo '-:ipsecif_mtu/expand' >>$TR/kprobe_events
+else
+	skip "packets sent from the host are not copied for headroom" "no kprobes"
+fi
+
 capture_start "$B" veth0
 check "automatic MTU: the 1 MB upload crosses" upload 5001 120
 capture_stop
