@@ -6,6 +6,7 @@
  * padding, ICV, outer header, UDP for NAT-T), as xfrm_state_mtu()
  * computes it, kept current when the link's MTU changes and when SAs come
  * and go. Setting an MTU pins it, until automatic mode is asked for again.
+ * The same walk over the SAs gives the headroom a sent packet needs.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -28,6 +29,7 @@ struct ipsecif_mtu_walk {
 	u32 if_id;
 	int link_mtu;
 	u32 mtu;
+	int header_len;		/* the largest of the SAs' */
 	bool found;
 };
 
@@ -38,44 +40,68 @@ static int ipsecif_sa_mtu(struct xfrm_state *x, int count, void *data)
 	if (x->if_id != w->if_id || x->km.state != XFRM_STATE_VALID)
 		return 0;
 	w->mtu = min(w->mtu, xfrm_state_mtu(x, w->link_mtu));
+	w->header_len = max(w->header_len, x->props.header_len);
 	w->found = true;
 	return 0;
 }
 
-/* The MTU @sif should have on a link of MTU @link_mtu. */
-static int ipsecif_mtu_for(struct ipsecif *sif, int link_mtu)
+/* The SAs of @sif's if_id, measured for a link of MTU @link_mtu. */
+static void ipsecif_mtu_walk(struct ipsecif *sif, int link_mtu,
+			     struct ipsecif_mtu_walk *w)
 {
-	struct ipsecif_mtu_walk w = {
-		.if_id = sif->if_id, .link_mtu = link_mtu, .mtu = U32_MAX,
-	};
 	struct xfrm_state_walk walk;
 
+	*w = (struct ipsecif_mtu_walk){
+		.if_id = sif->if_id, .link_mtu = link_mtu, .mtu = U32_MAX,
+	};
 	xfrm_state_walk_init(&walk, 0, NULL);
-	xfrm_state_walk(sif->net, &walk, ipsecif_sa_mtu, &w);
+	xfrm_state_walk(sif->net, &walk, ipsecif_sa_mtu, w);
 	xfrm_state_walk_done(&walk, sif->net);
-	return w.found ? (int)w.mtu : link_mtu - IPSECIF_MTU_OVERHEAD_NO_SA;
+}
+
+/*
+ * Room in front of a packet for the SAs' headers and the link's, as
+ * xfrm_output() checks it (xfrm_skb_check_space()): a socket reserves the
+ * device's, so a packet sent from this host is not copied to a larger
+ * buffer on its way out. Rounded as LL_RESERVED_SPACE() rounds, it asks
+ * no more of a forwarded packet than xfrm would. Unattached, the link is
+ * taken to be Ethernet's size.
+ */
+static void ipsecif_headroom_update(struct ipsecif *sif,
+				    const struct net_device *link,
+				    const struct ipsecif_mtu_walk *w)
+{
+	unsigned int ll = link ? LL_RESERVED_SPACE(link) :
+				 ((ETH_HLEN + HH_DATA_MOD) & ~(HH_DATA_MOD - 1));
+
+	WRITE_ONCE(sif->dev->needed_headroom,
+		   w->found ? w->header_len + ll - 1 : 0);
 }
 
 /**
- * ipsecif_mtu_update() - bring an automatic MTU up to date
+ * ipsecif_mtu_update() - bring an automatic MTU and the headroom up to date
  * @sif: the device
  *
- * Only attached devices in automatic mode change; others keep theirs.
+ * Only attached devices in automatic mode change their MTU; others keep
+ * theirs. The headroom follows the SAs on every device.
  * Context: RTNL held.
  */
 void ipsecif_mtu_update(struct ipsecif *sif)
 {
-	struct net_device *link;
+	struct net_device *link = NULL;
+	struct ipsecif_mtu_walk w;
 	int mtu;
 
 	ASSERT_RTNL();
-	if (!sif->mtu_auto || !sif->link)
+	if (sif->link)
+		link = __dev_get_by_index(sif->net, sif->link);
+	ipsecif_mtu_walk(sif, link ? READ_ONCE(link->mtu) : ETH_DATA_LEN, &w);
+	ipsecif_headroom_update(sif, link, &w);
+	if (!sif->mtu_auto || !link)
 		return;
-	link = __dev_get_by_index(sif->net, sif->link);
-	if (!link)
-		return;
-	mtu = clamp_t(int, ipsecif_mtu_for(sif, READ_ONCE(link->mtu)),
-		      sif->dev->min_mtu, sif->dev->max_mtu);
+	mtu = w.found ? (int)w.mtu :
+			READ_ONCE(link->mtu) - IPSECIF_MTU_OVERHEAD_NO_SA;
+	mtu = clamp_t(int, mtu, sif->dev->min_mtu, sif->dev->max_mtu);
 	if (mtu == sif->dev->mtu)
 		return;
 	sif->mtu_updating = true;
