@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The gateway benchmark, run by bench.sh inside the same VM boot: a LAN
-# host's traffic forwarded through a tunnel, as most ipsecN devices carry it.
+# The benchmark's two topologies, run by bench.sh inside the same VM boot.
+# The gateway: a LAN host's traffic forwarded through a tunnel, as most
+# ipsecN devices carry it. The endpoint (--endpoint): the same namespaces,
+# the traffic sent by A itself (from its LAN address) to B itself.
 #
 #   client C --- gateway A ==tunnel over veth0== gateway B --- server S
 #   10.9.1.2    10.9.1.1  10.0.0.1       10.0.0.2  10.9.2.1    10.9.2.2
@@ -10,7 +12,7 @@
 #   policy   policy-based xfrm (subnet policies, no device)
 #   xfrmi    Linux's xfrm_interface on A and B, 0.0.0.0/0 policies of its if_id
 #   ipsecif  an ipsec device on A and B, the same policies
-# Loads, from C to S: TCP with 1 and 16 flows (iperf3, Mbit/s received);
+# Loads, from C to S (endpoint: A to B, no flood): TCP with 1 and 16 flows (iperf3, Mbit/s received);
 # 64-byte UDP datagrams from 1 flow and from 16 interleaved flows (iperf3,
 # datagrams/s received); a flow flood: 64-byte UDP whose source port
 # cycles through 10,000 values (pktgen on C's link, packets/s reaching S).
@@ -19,9 +21,15 @@
 # Every variant must show that its SA carried the packets. For ipsecif, the
 # bundle lookups per packet (tx_bundle_lookups / tx_packets of A's device).
 #
-#   forward.sh ROUNDS SECONDS [VARIANT|LOAD...]   (default: all of both)
+#   forward.sh [--endpoint] ROUNDS SECONDS [VARIANT|LOAD...]
+#   (default: all of both)
 set -u
 cd "$(dirname "$0")" || exit 1
+TOPO=gateway CLIENT=c SERVER=s FROM=10.9.1.2 TO=10.9.2.2
+if [ "${1:-}" = --endpoint ]; then
+	TOPO=endpoint CLIENT=a SERVER=b FROM=10.9.1.1 TO=10.9.2.1
+	shift
+fi
 ROUNDS=${1:-3}
 SECS=${2:-5}
 shift $(($# < 2 ? $# : 2))
@@ -30,13 +38,19 @@ for a in "$@"; do
 	case $a in
 	policy | xfrmi | ipsecif) VARIANTS+=" $a" ;;
 	tcp1 | tcp16 | udp1 | udp16 | flood) LOADS+=" $a" ;;
-	*) echo "bench: FAILED: gateway: no variant or load \"$a\""; exit 1 ;;
+	*) echo "bench: FAILED: $TOPO: no variant or load \"$a\""; exit 1 ;;
 	esac
 done
 VARIANTS=${VARIANTS:-policy xfrmi ipsecif}
+if [ $TOPO = endpoint ]; then
+	LOADS=${LOADS:-tcp1 tcp16 udp1 udp16}
+	case " $LOADS " in *" flood "*)
+		echo "bench: FAILED: the flood is forwarded traffic: a gateway load"; exit 1 ;;
+	esac
+fi
 LOADS=${LOADS:-tcp1 tcp16 udp1 udp16 flood}
 W=$(mktemp -d /tmp/ipsecif-fwd.XXXXXX)
-BENCH_TAG="gateway "
+BENCH_TAG="$TOPO "
 . ./lib.sh
 cleanup() {
 	local v n
@@ -107,16 +121,18 @@ setup() {
 	# and drops it quietly (not its address; it does not forward).
 	ip -n "$b" neigh add 10.9.2.3 lladdr \
 		"$(ip -n "$s" -j link show eth0 | jq -r '.[0].address')" dev lan0
-	ip netns exec "$s" iperf3 -s -D -B 10.9.2.2 --pidfile "$W/$v.pid" || return 1
+	ip netns exec "fwd-$v-$SERVER" iperf3 -s -D -B $TO --pidfile "$W/$v.pid" ||
+		return 1
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		ip netns exec "$c" ping -q -c 1 -W 1 10.9.2.2 >/dev/null 2>&1 && return 0
+		ip netns exec "fwd-$v-$CLIENT" ping -q -c 1 -W 1 -I $FROM $TO \
+			>/dev/null 2>&1 && return 0
 	done
 	return 1
 }
 
-# iperf V ARGS...: the iperf3 client's JSON on C
+# iperf V ARGS...: the iperf3 client's JSON (on C, or A for the endpoint)
 iperf() {
-	ip netns exec "fwd-$1-c" iperf3 -c 10.9.2.2 -t "$SECS" -J "${@:2}" \
+	ip netns exec "fwd-$1-$CLIENT" iperf3 -c $TO -B $FROM -t "$SECS" -J "${@:2}" \
 		>"$W/out.json" 2>&1
 }
 tcp1() { iperf "$1" && jq -e '.end.sum_received.bits_per_second | floor' "$W/out.json"; }
@@ -159,9 +175,9 @@ lookups() {
 }
 txpk() { ip netns exec "fwd-$1-a" cat /sys/class/net/tun0/statistics/tx_packets; }
 
-echo "bench: gateway: $ROUNDS rounds of ${SECS}s per load; variants $VARIANTS"
+echo "bench: $TOPO: $ROUNDS rounds of ${SECS}s per load; variants $VARIANTS"
 for v in $VARIANTS; do
-	setup "$v" || fail "setting up the gateway variant $v"
+	setup "$v" || fail "setting up the $TOPO variant $v"
 done
 # Warm-up: the crypto and each path's caches, the results discarded.
 for v in $VARIANTS; do
@@ -173,28 +189,28 @@ for ((i = 1; i <= ROUNDS; i++)); do
 		v=${vs[(i - 1 + j) % ${#vs[@]}]}
 		for t in $LOADS; do
 			[ "$v" = ipsecif ] && l0=$(lookups "$v") p0=$(txpk "$v")
-			r=$(measure "$t" "$v") || { cat "$W/out.json"; fail "gateway $t over $v, round $i"; }
+			r=$(measure "$t" "$v") || { cat "$W/out.json"; fail "$TOPO $t over $v, round $i"; }
 			echo "$r" >>"$W/$v.$t"
 			if [ "$v" = ipsecif ]; then
 				awk -v l=$(($(lookups "$v") - l0)) -v p=$(($(txpk "$v") - p0)) \
 					'BEGIN { printf "%.3f\n", p ? l / p : 0 }' >>"$W/lookups.$t"
 			fi
-			echo "bench: gateway round $i $v $t $r"
+			echo "bench: $TOPO round $i $v $t $r"
 		done
 	done
 done
 
 for v in $VARIANTS; do
 	pk=$(sa_packets "fwd-$v-a" 10.0.0.1 10.0.0.2 0x101)
-	[ "${pk:-0}" -gt 10000 ] || fail "gateway $v: the outbound SA counted ${pk:-no} packets"
-	echo "bench: gateway $v outbound SA carried $pk packets"
+	[ "${pk:-0}" -gt 10000 ] || fail "$TOPO $v: the outbound SA counted ${pk:-no} packets"
+	echo "bench: $TOPO $v outbound SA carried $pk packets"
 done
 
 unit() { case $1 in tcp*) echo "Mbit/s" ;; *) echo "pkt/s" ;; esac; }
 show() { case $1 in tcp*) awk -v x="$2" 'BEGIN { printf "%.1f", x / 1e6 }' ;; *) echo "$2" ;; esac; }
 
 echo
-echo "bench: gateway, medians of $ROUNDS rounds [min-max]"
+echo "bench: $TOPO, medians of $ROUNDS rounds [min-max]"
 printf '%-7s %-7s' load unit
 for v in $VARIANTS; do printf ' %26s' "$v"; done
 echo
@@ -208,7 +224,7 @@ for t in $LOADS; do
 done
 echo
 for t in $LOADS; do
-	line="bench: gateway $t:"
+	line="bench: $TOPO $t:"
 	for pair in "ipsecif xfrmi" "ipsecif policy"; do
 		read -r a b <<<"$pair"
 		[ -f "$W/$a.$t" ] && [ -f "$W/$b.$t" ] || continue
