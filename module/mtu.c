@@ -63,19 +63,22 @@ static void ipsecif_mtu_walk(struct ipsecif *sif, int link_mtu,
  * Room in front of a packet for the SAs' headers and the link's, as
  * xfrm_output() checks it (xfrm_skb_check_space()): a socket reserves the
  * device's, so a packet sent from this host is not copied to a larger
- * buffer on its way out. Rounded as LL_RESERVED_SPACE() rounds, it asks
- * no more of a forwarded packet than xfrm would. Unattached, the link is
- * taken to be Ethernet's size.
+ * buffer on its way out. ip_forward() asks the same room of a forwarded
+ * packet, rounded up as LL_RESERVED_SPACE() rounds it: never more than
+ * NET_SKB_PAD, which NIC drivers leave in front of a received frame, or
+ * forwarding would copy packets that xfrm alone would not have copied.
+ * Unattached, the link is taken to be Ethernet's size.
  */
 static void ipsecif_headroom_update(struct ipsecif *sif,
 				    const struct net_device *link,
 				    const struct ipsecif_mtu_walk *w)
 {
-	unsigned int ll = link ? LL_RESERVED_SPACE(link) :
-				 ((ETH_HLEN + HH_DATA_MOD) & ~(HH_DATA_MOD - 1));
+	int ll = link ? LL_RESERVED_SPACE(link) :
+			((ETH_HLEN + HH_DATA_MOD) & ~(HH_DATA_MOD - 1));
+	int room = min_t(int, w->header_len + ll, NET_SKB_PAD);
 
-	WRITE_ONCE(sif->dev->needed_headroom,
-		   w->found ? w->header_len + ll - 1 : 0);
+	/* LL_RESERVED_SPACE() of the device is then room rounded up to 16. */
+	WRITE_ONCE(sif->dev->needed_headroom, w->found ? room - 1 : 0);
 }
 
 /**
