@@ -12,10 +12,11 @@
 #   policy   policy-based xfrm (subnet policies, no device)
 #   xfrmi    Linux's xfrm_interface on A and B, 0.0.0.0/0 policies of its if_id
 #   ipsecif  an ipsec device on A and B, the same policies
-# Loads, from C to S (endpoint: A to B, no flood): TCP with 1 and 16 flows (iperf3, Mbit/s received);
-# 64-byte UDP datagrams from 1 flow and from 16 interleaved flows (iperf3,
-# datagrams/s received); a flow flood: 64-byte UDP whose source port
-# cycles through 10,000 values (pktgen on C's link, packets/s reaching S).
+# Loads, from C to S (endpoint: A to B, no flood): TCP with 1 and 16 flows
+# (iperf3, Mbit/s received); 64-byte UDP datagrams from 1 flow and from 16
+# interleaved flows (iperf3, datagrams/s received); a flow flood: 64-byte
+# UDP whose source port cycles through 10,000 values (pktgen on C's link,
+# packets/s reaching S).
 # Rounds rotate the order of the variants; medians with min and max, and
 # the ratios of ipsecif to the others per round (median, min, max).
 # Every variant must show that its SA carried the packets. For ipsecif, the
