@@ -14,6 +14,8 @@ if [ -z "$cp" ]; then
 		cp=$(ls /usr/src/linux-source-*/scripts/checkpatch.pl 2>/dev/null | tail -1)
 	fi
 fi
+# Without linux-source: the copy a kernel built here ships in its headers.
+[ -n "$cp" ] || cp=$(ls /usr/src/linux-headers-*/scripts/checkpatch.pl 2>/dev/null | tail -1)
 if [ -n "$cp" ]; then
 	echo "# checkpatch --strict"
 	"$cp" --strict --no-tree --terse --show-types \
