@@ -25,10 +25,7 @@ fi
 ROUNDS=${1:-3}
 SECS=${2:-5}
 shift $(($# < 2 ? $# : 2))
-W=$(mktemp -d /tmp/ipsecif-bench.XXXXXX)
-BENCH_TAG=
 . ./lib.sh
-trap 'rm -rf "$W"' EXIT
 
 for tool in iperf3 jq ip ethtool; do
 	command -v $tool >/dev/null || fail "$tool is not installed"

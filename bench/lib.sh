@@ -3,8 +3,8 @@
 # What bench.sh and forward.sh share: the SA keys, failing with the kernel
 # log, one AES-GCM tunnel-mode SA, the packets an SA carried, one iperf3
 # run tried again when iperf3 itself gives up, and medians.
-# Sourced; the caller sets W (its work directory) and BENCH_TAG (a prefix
-# for its lines, may be empty).
+# Sourced; a caller of measure sets W (its work directory) and BENCH_TAG
+# (a prefix for its lines, may be empty).
 
 KEY_AB=0x0123456789abcdef0123456789abcdef01234567
 KEY_BA=0x89abcdef0123456789abcdef0123456789abcdef
