@@ -101,19 +101,14 @@ check "if_id 1 again: it goes on" pings
 # --- no key material kept alive: deleted SAs are freed, the device idle ---
 # A kprobe counts __xfrm_state_destroy(), which runs when an SA's last
 # reference goes: a bundle still cached would hold the outbound one.
-TR=/sys/kernel/tracing
-mountpoint -q $TR || mount -t tracefs nodev $TR 2>/dev/null
-destroyed() { awk '$1 ~ /destroy/ { print $2 }' $TR/kprobe_profile; }
-if echo 'p:ipsecif_bundle/destroy __xfrm_state_destroy' >>$TR/kprobe_events 2>/dev/null &&
-   echo 1 >$TR/events/ipsecif_bundle/destroy/enable; then
+if probe_add destroy p __xfrm_state_destroy; then
 	check "the flow is cached again" pings
 	n=$(ip -n "$A" xfrm state | grep -c '^src')
-	d0=$(destroyed)
+	d0=$(probe_count destroy)
 	ip -n "$A" xfrm state flush
 	check "A's $n SAs flushed, ipsec1 idle: every one is freed (none kept by the cache)" \
-		wait_for 50 sh -c "[ \$(awk '\$1 ~ /destroy/ { print \$2 }' $TR/kprobe_profile) -ge $((d0 + n)) ]"
-	echo 0 >$TR/events/ipsecif_bundle/destroy/enable
-	echo '-:ipsecif_bundle/destroy' >>$TR/kprobe_events
+		wait_for 50 probe_reaches destroy $((d0 + n))
+	probe_del destroy
 	ip -n "$A" xfrm policy flush
 	check "the SAs and policies again" \
 		tunnel "$A" $UNDER4_A $UNDER4_B $SPI_AB $SPI_BA $KEY_AB $KEY_BA 1

@@ -131,7 +131,7 @@ ksft_skip_all() {
 }
 
 cleanup() {
-	local ns pid
+	local ns pid probe
 	[ ${#IKE_PIDS[@]} = 0 ] || ike_stop
 	# Captures and other background helpers a test left running.
 	for pid in "${CAP_PIDS[@]}" "${BG_PIDS[@]}"; do
@@ -143,6 +143,10 @@ cleanup() {
 	done
 	NSLIST=()
 	[ -n "${CAPDIR:-}" ] && rm -rf "$CAPDIR"
+	for probe in "${PROBES[@]}"; do
+		probe_del "$probe"
+	done
+	PROBES=()
 }
 trap cleanup EXIT
 
@@ -170,6 +174,35 @@ wait_for() {
 		sleep 0.2
 	done
 	return 1
+}
+
+# Calls of a kernel function, counted by a kprobe (or returns, by a
+# kretprobe), named after the test so that tests in parallel lanes do not
+# share one. Without kprobes probe_add fails: the caller skips.
+#   probe_add NAME p|r [MODULE:]FUNCTION; probe_count NAME; probe_del NAME
+#   probe_reaches NAME N: true once the count is N or more (for wait_for)
+TRACEFS=/sys/kernel/tracing
+PROBES=()
+_probe() { echo "ipsecif_$(basename "$0" .sh)_$1"; }
+probe_add() {
+	local ev
+	ev=$(_probe "$1")
+	mountpoint -q $TRACEFS || mount -t tracefs nodev $TRACEFS 2>/dev/null
+	probe_del "$1"	# a test that stopped halfway left it
+	echo "$2:ipsecif/$ev $3" >>$TRACEFS/kprobe_events 2>/dev/null &&
+		echo 1 >$TRACEFS/events/ipsecif/"$ev"/enable 2>/dev/null || return 1
+	PROBES+=("$1")
+}
+probe_count() {
+	awk -v ev="$(_probe "$1")" '$1 == ev { print $2 }' $TRACEFS/kprobe_profile
+}
+probe_reaches() { [ "$(probe_count "$1")" -ge "$2" ]; }
+probe_del() {
+	local ev
+	ev=$(_probe "$1")
+	[ -d $TRACEFS/events/ipsecif/"$ev" ] || return 0
+	echo 0 >$TRACEFS/events/ipsecif/"$ev"/enable
+	echo "-:ipsecif/$ev" >>$TRACEFS/kprobe_events
 }
 
 load_module() {

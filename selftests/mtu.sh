@@ -11,6 +11,8 @@
 #   - a 1 MB upload from a LAN host whose ICMP is dropped, through a
 #     gateway clamping MSS to the route MTU: crosses with no ESP fragment;
 #     with the MTU pinned at 1500 (negative control) it stalls
+#   - 50 more devices: one walk over the SAs per change of the link's MTU
+#     or of the SAs, not one per device (kprobe count)
 #
 # Topology: L 10.8.0.2 -- A 10.8.0.1 (veth8, forwards) ; wire() A -- B;
 # ipsec1 (if_id 1) on A and B attached to veth0: 172.16.1.1 / 172.16.1.2.
@@ -115,20 +117,15 @@ check "L reaches B through the tunnel" ping_ok "$L" 172.16.1.2
 # xfrm_output() copies every packet a socket sends into a larger buffer
 # (pskb_expand_head(), counted by a kprobe). Echo requests from A (its
 # address on veth8) and B's replies: both sent by the host into ipsec1.
-TR=/sys/kernel/tracing
-mountpoint -q $TR || mount -t tracefs nodev $TR 2>/dev/null
-if echo 'p:ipsecif_mtu/expand pskb_expand_head' >>$TR/kprobe_events 2>/dev/null &&
-   echo 1 >$TR/events/ipsecif_mtu/expand/enable; then
-	expanded() { awk '$1 ~ /expand/ { print $2 }' $TR/kprobe_profile; }
+if probe_add expand p pskb_expand_head; then
 	pair_spis 1
-	e0=$(expanded) s0=$(sa_pk "$A" $UNDER4_A $UNDER4_B $SPI_AB)
+	e0=$(probe_count expand) s0=$(sa_pk "$A" $UNDER4_A $UNDER4_B $SPI_AB)
 	check "100 echo requests from A and their replies cross" \
 		ip netns exec "$A" ping -q -c 100 -i 0.01 -W 5 -I 10.8.0.1 172.16.1.2
 	check_ge "... through A's SA" $((s0 + 100)) "$(sa_pk "$A" $UNDER4_A $UNDER4_B $SPI_AB)"
 	at_most "... with at most 10 packets copied for headroom (was 2 per ping)" \
-		10 $(($(expanded) - e0))
-	echo 0 >$TR/events/ipsecif_mtu/expand/enable
-	echo '-:ipsecif_mtu/expand' >>$TR/kprobe_events
+		10 $(($(probe_count expand) - e0))
+	probe_del expand
 else
 	skip "packets sent from the host are not copied for headroom" "no kprobes"
 fi
@@ -146,5 +143,38 @@ for ns in "$A" "$B"; do ip -n "$ns" link set ipsec1 mtu 1500; done
 check_fail "pinned at 1500: the same upload stalls (ICMP dropped at L)" upload 5002 30
 check_ge "... A answered with 'fragmentation needed' (tx_too_big)" 1 \
 	"$(counter "$A" ipsec1 tx_too_big)"
+
+# --- many devices: one walk over the SAs per change, however many ------------
+# 50 more devices on veth0. A change of the link's MTU, or of the SAs,
+# brings them all up to date with one walk over the namespace's SAs
+# (xfrm_state_walk(), counted by a kprobe), not one walk per device; the
+# bundle keys' worker walks them once per pass too (kretprobes count the
+# passes of both workers; one more walk is allowed for a pass under way).
+for i in $(seq 100 149); do
+	ipa link add ipsec$i link veth0 type ipsec || break
+done
+check_eq "50 more devices on veth0, no SA: link MTU minus 121" 1379 "$(mtu "$A" ipsec149)"
+if probe_add walks p xfrm_state_walk && probe_add sa_work r ipsecif:ipsecif_mtu_work &&
+   probe_add mask_work r ipsecif:ipsecif_mask_work; then
+	w0=$(probe_count walks) m0=$(probe_count mask_work)
+	ipa link set veth0 mtu 1400
+	check_eq "link MTU 1500 -> 1400 under 52 devices: they follow" 1279 "$(mtu "$A" ipsec100)"
+	at_most "... after one walk over the SAs (was one per device)" \
+		$((2 + $(probe_count mask_work) - m0)) $(($(probe_count walks) - w0))
+	ipa link set veth0 mtu 1500
+	w0=$(probe_count walks) m0=$(probe_count mask_work) p0=$(probe_count sa_work)
+	ipa xfrm state add src $UNDER4_A dst $UNDER4_B proto esp spi 0x300 reqid 0x300 \
+		mode tunnel aead 'rfc4106(gcm(aes))' $KEY_AB 128 if_id 149
+	check "an SA of ipsec149 added: its MTU follows" wait_for 50 \
+		sh -c "[ \"\$(ip -n $A -j link show ipsec149 | jq -r '.[0].mtu')\" = $plain ]"
+	passes() { probe_reaches sa_work $((p0 + 1)) && probe_reaches mask_work $((m0 + 1)); }
+	check "... after a pass of each worker" wait_for 50 passes
+	at_most "... which walked the SAs once each (was once per device)" \
+		$((1 + $(probe_count sa_work) - p0 + $(probe_count mask_work) - m0)) \
+		$(($(probe_count walks) - w0))
+	check_eq "... the others keep theirs" 1379 "$(mtu "$A" ipsec148)"
+else
+	skip "one walk over the SAs for many devices" "no kprobes"
+fi
 rm -rf "$WORK"
 ksft_exit
