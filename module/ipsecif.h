@@ -58,6 +58,18 @@ struct ipsecif_flowmask {
 	bool whole;			/* security contexts: the whole flow */
 };
 
+/*
+ * What the SAs of a device's if_id ask of it, summed for every stale
+ * device by one walk over the namespace's SAs (mtu.c); RTNL.
+ */
+struct ipsecif_sa_sum {
+	bool stale;			/* to be brought up to date */
+	bool found;			/* a valid SA of the if_id */
+	int link_mtu;			/* the link's; Ethernet's, detached */
+	u32 mtu;			/* the least an SA leaves of link_mtu */
+	int header_len;			/* the largest SA header */
+};
+
 /* A flow as the bundle cache keys it (bundle.c). */
 struct ipsecif_bundle_key {
 	struct flowi fl;		/* masked, or whole when gen is 0 */
@@ -84,6 +96,7 @@ struct ipsecif {
 	spinlock_t link_lock;		/* for readers without RTNL */
 	bool mtu_auto;			/* MTU follows link and SAs (mtu.c) */
 	bool mtu_updating;		/* we are setting it: not a pin */
+	struct ipsecif_sa_sum sa_sum;	/* mtu.c; RTNL */
 	struct ipsecif_bundles __percpu *bundles;	/* see bundle.c */
 	seqlock_t mask_lock;		/* the transmit path reads @mask */
 	struct ipsecif_flowmask mask[2];	/* IPv4, IPv6 */
@@ -147,6 +160,8 @@ int ipsecif_links_at_load(const char *spec, unsigned int count, bool apply);
 
 /* mtu.c */
 void ipsecif_mtu_update(struct ipsecif *sif);
+void ipsecif_mtu_stale(struct ipsecif *sif);
+void ipsecif_mtu_refresh(struct ipsecif_net *in);
 void ipsecif_mtu_changed(struct ipsecif *sif);
 void ipsecif_mtu_net_init(struct ipsecif_net *in);
 void ipsecif_mtu_net_exit(struct ipsecif_net *in);

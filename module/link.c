@@ -35,6 +35,7 @@ bool ipsecif_name_ok(const char *name)
  *
  * Announces a change with an RTM_NEWLINK notification, up or down (a
  * state change, NETDEV_CHANGE, is announced only for a device that is up).
+ * The MTU and headroom are left stale for the caller's ipsecif_mtu_refresh().
  * Context: RTNL held.
  */
 void ipsecif_set_link(struct ipsecif *sif, int link, const char *name)
@@ -52,7 +53,7 @@ void ipsecif_set_link(struct ipsecif *sif, int link, const char *name)
 	if (!changed)
 		return;
 	call_netdevice_notifiers(NETDEV_CHANGEINFODATA, sif->dev);
-	ipsecif_mtu_update(sif);
+	ipsecif_mtu_stale(sif);
 }
 
 /**
@@ -96,7 +97,7 @@ void ipsecif_link_event(struct net_device *phys, unsigned long event)
 	list_for_each_entry(sif, &in->devs, list) {
 		if (sif->link == phys->ifindex) {
 			if (event == NETDEV_CHANGEMTU) {
-				ipsecif_mtu_update(sif);
+				ipsecif_mtu_stale(sif);
 				continue;
 			} else if (event == NETDEV_UNREGISTER) {
 				netdev_info(sif->dev, "%s went away; attaching again when it is back\n",
@@ -118,6 +119,7 @@ void ipsecif_link_event(struct net_device *phys, unsigned long event)
 			ipsecif_set_link(sif, phys->ifindex, phys->name);
 		}
 	}
+	ipsecif_mtu_refresh(in);	/* one walk, however many followed */
 }
 
 /*
@@ -202,8 +204,10 @@ int ipsecif_links_at_load(const char *spec, unsigned int count, bool apply)
 			ipsecif_link_at_load(n, link);
 		}
 	}
-	if (apply)
+	if (apply) {
+		ipsecif_mtu_refresh(ipsecif_pernet(&init_net));
 		rtnl_unlock();
+	}
 	kfree(copy);
 	return n < 0 ? n : 0;
 }

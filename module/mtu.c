@@ -25,38 +25,27 @@
  */
 #define IPSECIF_MTU_OVERHEAD_NO_SA	121
 
-struct ipsecif_mtu_walk {
-	u32 if_id;
-	int link_mtu;
-	u32 mtu;
-	int header_len;		/* the largest of the SAs' */
-	bool found;
-};
-
-static int ipsecif_sa_mtu(struct xfrm_state *x, int count, void *data)
+/* xfrm_state_walk() callback, under the state lock: @x into its device's sum. */
+static int ipsecif_sa_measure(struct xfrm_state *x, int count, void *net)
 {
-	struct ipsecif_mtu_walk *w = data;
+	struct ipsecif_sa_sum *s;
+	struct ipsecif *sif;
 
-	if (x->if_id != w->if_id || x->km.state != XFRM_STATE_VALID)
+	if (!x->if_id || x->km.state != XFRM_STATE_VALID)
 		return 0;
-	w->mtu = min(w->mtu, xfrm_state_mtu(x, w->link_mtu));
-	w->header_len = max(w->header_len, x->props.header_len);
-	w->found = true;
+	sif = ipsecif_find(net, x->if_id);	/* RTNL keeps it registered */
+	if (!sif || !sif->sa_sum.stale)
+		return 0;
+	s = &sif->sa_sum;
+	s->mtu = min(s->mtu, xfrm_state_mtu(x, s->link_mtu));
+	s->header_len = max(s->header_len, x->props.header_len);
+	s->found = true;
 	return 0;
 }
 
-/* The SAs of @sif's if_id, measured for a link of MTU @link_mtu. */
-static void ipsecif_mtu_walk(struct ipsecif *sif, int link_mtu,
-			     struct ipsecif_mtu_walk *w)
+static struct net_device *ipsecif_mtu_link(const struct ipsecif *sif)
 {
-	struct xfrm_state_walk walk;
-
-	*w = (struct ipsecif_mtu_walk){
-		.if_id = sif->if_id, .link_mtu = link_mtu, .mtu = U32_MAX,
-	};
-	xfrm_state_walk_init(&walk, 0, NULL);
-	xfrm_state_walk(sif->net, &walk, ipsecif_sa_mtu, w);
-	xfrm_state_walk_done(&walk, sif->net);
+	return sif->link ? __dev_get_by_index(sif->net, sif->link) : NULL;
 }
 
 /*
@@ -70,40 +59,32 @@ static void ipsecif_mtu_walk(struct ipsecif *sif, int link_mtu,
  * Unattached, the link is taken to be Ethernet's size.
  */
 static void ipsecif_headroom_update(struct ipsecif *sif,
-				    const struct net_device *link,
-				    const struct ipsecif_mtu_walk *w)
+				    const struct net_device *link)
 {
+	const struct ipsecif_sa_sum *s = &sif->sa_sum;
 	int ll = link ? LL_RESERVED_SPACE(link) :
 			((ETH_HLEN + HH_DATA_MOD) & ~(HH_DATA_MOD - 1));
-	int room = min_t(int, w->header_len + ll, NET_SKB_PAD);
+	int room = min_t(int, s->header_len + ll, NET_SKB_PAD);
 
 	/* LL_RESERVED_SPACE() of the device is then room rounded up to 16. */
-	WRITE_ONCE(sif->dev->needed_headroom, w->found ? room - 1 : 0);
+	WRITE_ONCE(sif->dev->needed_headroom, s->found ? room - 1 : 0);
 }
 
-/**
- * ipsecif_mtu_update() - bring an automatic MTU and the headroom up to date
- * @sif: the device
- *
+/*
  * Only attached devices in automatic mode change their MTU; others keep
  * theirs. The headroom follows the SAs on every device.
- * Context: RTNL held.
  */
-void ipsecif_mtu_update(struct ipsecif *sif)
+static void ipsecif_mtu_apply(struct ipsecif *sif)
 {
-	struct net_device *link = NULL;
-	struct ipsecif_mtu_walk w;
+	const struct ipsecif_sa_sum *s = &sif->sa_sum;
+	struct net_device *link = ipsecif_mtu_link(sif);
 	int mtu;
 
-	ASSERT_RTNL();
-	if (sif->link)
-		link = __dev_get_by_index(sif->net, sif->link);
-	ipsecif_mtu_walk(sif, link ? READ_ONCE(link->mtu) : ETH_DATA_LEN, &w);
-	ipsecif_headroom_update(sif, link, &w);
+	ipsecif_headroom_update(sif, link);
 	if (!sif->mtu_auto || !link)
 		return;
-	mtu = w.found ? (int)w.mtu :
-			READ_ONCE(link->mtu) - IPSECIF_MTU_OVERHEAD_NO_SA;
+	mtu = s->found ? (int)s->mtu :
+			 READ_ONCE(link->mtu) - IPSECIF_MTU_OVERHEAD_NO_SA;
 	mtu = clamp_t(int, mtu, sif->dev->min_mtu, sif->dev->max_mtu);
 	if (mtu == sif->dev->mtu)
 		return;
@@ -111,6 +92,71 @@ void ipsecif_mtu_update(struct ipsecif *sif)
 	if (dev_set_mtu(sif->dev, mtu))
 		netdev_warn(sif->dev, "cannot set the automatic MTU %d\n", mtu);
 	sif->mtu_updating = false;
+}
+
+/**
+ * ipsecif_mtu_stale() - the device's MTU and headroom need recomputing
+ * @sif: the device
+ *
+ * Done by the next ipsecif_mtu_refresh() of its namespace.
+ * Context: RTNL held.
+ */
+void ipsecif_mtu_stale(struct ipsecif *sif)
+{
+	ASSERT_RTNL();
+	sif->sa_sum.stale = true;
+}
+
+/**
+ * ipsecif_mtu_refresh() - bring the stale devices of a namespace up to date
+ * @in: the namespace's state
+ *
+ * One walk over the namespace's SAs serves every stale device, so that a
+ * rekey, or a link that many devices wait for coming back, costs the SAs
+ * plus the devices, not their product.
+ * Context: RTNL held.
+ */
+void ipsecif_mtu_refresh(struct ipsecif_net *in)
+{
+	struct xfrm_state_walk walk;
+	struct net_device *link;
+	struct ipsecif *sif;
+	bool any = false;
+
+	ASSERT_RTNL();
+	list_for_each_entry(sif, &in->devs, list) {
+		if (!sif->sa_sum.stale)
+			continue;
+		link = ipsecif_mtu_link(sif);
+		sif->sa_sum = (struct ipsecif_sa_sum){
+			.stale = true, .mtu = U32_MAX,
+			.link_mtu = link ? READ_ONCE(link->mtu) : ETH_DATA_LEN,
+		};
+		any = true;
+	}
+	if (!any)
+		return;
+	xfrm_state_walk_init(&walk, 0, NULL);
+	xfrm_state_walk(in->net, &walk, ipsecif_sa_measure, in->net);
+	xfrm_state_walk_done(&walk, in->net);
+	list_for_each_entry(sif, &in->devs, list) {
+		if (!sif->sa_sum.stale)
+			continue;
+		sif->sa_sum.stale = false;
+		ipsecif_mtu_apply(sif);
+	}
+}
+
+/**
+ * ipsecif_mtu_update() - bring an automatic MTU and the headroom up to date
+ * @sif: the device
+ *
+ * Context: RTNL held.
+ */
+void ipsecif_mtu_update(struct ipsecif *sif)
+{
+	ipsecif_mtu_stale(sif);
+	ipsecif_mtu_refresh(ipsecif_pernet(sif->net));
 }
 
 /**
@@ -138,8 +184,9 @@ static void ipsecif_mtu_work(struct work_struct *work)
 	rtnl_lock();
 	list_for_each_entry(sif, &in->devs, list) {
 		ipsecif_bundle_flush(sif);
-		ipsecif_mtu_update(sif);
+		ipsecif_mtu_stale(sif);
 	}
+	ipsecif_mtu_refresh(in);
 	rtnl_unlock();
 }
 
