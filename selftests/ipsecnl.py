@@ -10,6 +10,8 @@ tools never send, and prints the kernel's extack message on error.
   ipsecnl.py set NAME [link IFINDEX] [if_id N] [link_name DEV]
   ipsecnl.py show NAME        -> "kind K link L if_id I"
   ipsecnl.py link_name NAME   -> the link's name the kernel keeps, or "-"
+  ipsecnl.py headroom NAME    -> the device's needed headroom (IFLA_HEADROOM),
+                                 or "-" from a kernel that does not report it
 """
 import os
 import socket
@@ -20,6 +22,7 @@ RTM_NEWLINK, RTM_GETLINK = 16, 18
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE = 1, 4, 0x200, 0x400
 NLMSG_ERROR, NLM_F_CAPPED = 2, 0x100
 IFLA_IFNAME, IFLA_LINK, IFLA_LINKINFO, IFLA_LINK_NETNSID = 3, 5, 18, 37
+IFLA_HEADROOM = 68
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
 IFLA_IPSEC_LINK, IFLA_IPSEC_IF_ID, IFLA_IPSEC_LINK_NAME = 1, 2, 3
 NLA_F_NESTED = 0x8000
@@ -138,6 +141,13 @@ def main():
                     for dk, dv in attrs(iv) if ik == IFLA_INFO_DATA else ():
                         if dk == IFLA_IPSEC_LINK_NAME:
                             found = dv.rstrip(b"\0").decode()
+            print(found)
+    elif cmd == "headroom":
+        for msg in request(RTM_GETLINK, 0, ifname):
+            found = "-"
+            for k, v in attrs(msg[16:]):
+                if k == IFLA_HEADROOM:
+                    found = struct.unpack("H", v[:2])[0]
             print(found)
     else:
         sys.exit(__doc__)

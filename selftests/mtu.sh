@@ -7,7 +7,8 @@
 #   - values: no SA, plain ESP, NAT-T (8 bytes less), link 1500 -> 1400
 #   - pinned: neither the link nor SAs change it; back to automatic
 #   - headroom for the SAs' headers: 100 pings from A and their replies
-#     are not copied to larger buffers on the way out (kprobe count)
+#     are not copied to larger buffers on the way out (kprobe count); its
+#     value detached and with an IPv6 outer header (IFLA_HEADROOM: 7.2, not 6.1 or 6.12)
 #   - a 1 MB upload from a LAN host whose ICMP is dropped, through a
 #     gateway clamping MSS to the route MTU: crosses with no ESP fragment;
 #     with the MTU pinned at 1500 (negative control) it stalls
@@ -128,6 +129,30 @@ if probe_add expand p pskb_expand_head; then
 	probe_del expand
 else
 	skip "packets sent from the host are not copied for headroom" "no kprobes"
+fi
+
+# The headroom's value, where the kernel reports it (IFLA_HEADROOM): the
+# largest SA header (AES-GCM: ESP 8 + IV 8 + outer IPv4 20 or IPv6 40)
+# plus the link's reserved space (Ethernet: 16, also taken when detached),
+# capped at NET_SKB_PAD (64 on x86), minus 1 (rounded up again to 16).
+hr() { ip netns exec "$A" python3 "$SELFTESTS/ipsecnl.py" headroom "$1"; }
+hr_is() { [ "$(hr "$1")" = "$2" ]; }
+if [ "$(hr ipsec4)" = - ]; then
+	skip "the headroom's value, detached and with an IPv6 outer header" \
+		"the kernel does not report IFLA_HEADROOM"
+else
+	check_eq "headroom: detached ipsec4 with no SA: 0" 0 "$(hr ipsec4)"
+	ipa xfrm state add src $UNDER4_A dst $UNDER4_B proto esp spi 0x400 reqid 0x400 \
+		mode tunnel aead 'rfc4106(gcm(aes))' $KEY_AB 128 if_id 4
+	check "... with an SA, IPv4 outer: 36 + 16 - 1 (Ethernet's room when detached)" \
+		wait_for 50 hr_is ipsec4 51
+	ipa xfrm state add src fd00::1 dst fd00::2 proto esp spi 0x401 reqid 0x401 \
+		mode tunnel aead 'rfc4106(gcm(aes))' $KEY_AB 128 if_id 3
+	check "ipsec3 on veth0, an IPv6 outer SA: 56 + 16 capped at 64, minus 1" \
+		wait_for 50 hr_is ipsec3 63
+	ipa xfrm state delete src $UNDER4_A dst $UNDER4_B proto esp spi 0x400
+	check "ipsec4's SA deleted: 0 again" \
+		wait_for 50 hr_is ipsec4 0
 fi
 
 capture_start "$B" veth0
