@@ -107,7 +107,7 @@ demo() {
 	limit=900
 	[ $DEMO = 2 ] && limit=3600
 	out=$(timeout $limit "${vm[@]}" --exec "bash /srv/ipsecif-$KVER/$script ${BENCH_ARGS:-}" \
-		</dev/null 2>&1 | tee /dev/stderr)
+		</dev/null 2>&1 | tee -a /dev/stderr)
 	grep -q "^$what: $ok" <<<"$out" && exit 0
 	grep -q "^$what: FAILED" <<<"$out" || echo "$what: FAILED (the VM did not finish)"
 	exit 1
