@@ -81,14 +81,15 @@ ipa link add ipsec4 type ipsec
 check_eq "a detached device keeps 1500" 1500 "$(mtu "$A" ipsec4)"
 
 # --- a 1 MB upload from L, whose ICMP is dropped, through A clamping MSS -------
-ip netns exec "$L" nft -f - <<'NFT'
+check "L drops ICMP destination unreachable (nft)" ip netns exec "$L" nft -f - <<'NFT'
 table inet f {
 	chain in { type filter hook input priority 0; icmp type destination-unreachable drop; }
 }
 NFT
-ip netns exec "$A" nft -f - <<'NFT'
+check "A clamps the MSS of forwarded SYNs to the route MTU (nft)" \
+	ip netns exec "$A" nft -f - <<'NFT'
 table inet clamp {
-	chain fwd {
+	chain mss {
 		type filter hook forward priority mangle;
 		oifname "ipsec1" tcp flags syn tcp option maxseg size set rt mtu
 	}

@@ -464,14 +464,15 @@ for k in $KERNELS; do
 			"not ok "*)
 				saw=1; tap fail "$k $t: ${line#not ok * }" ;;
 			"ok "*"# SKIP"*|"ok "*"# skip"*|"ok "*"# TODO"*)
-				saw=1; d=${line#ok * }; tap skip "$k $t: ${d%% # *}" "${d#* # }" ;;
+				saw=1; d=${line#ok * }; r=${d#* # }
+				tap skip "$k $t: ${d%% # *}" "${r#[Ss][Kk][Ii][Pp] }" ;;
 			"ok "*)
 				saw=1; tap ok "$k $t: ${line#ok * }" ;;
 			"# "*) echo "$line" ;;
 			esac
 		done <"$f"
 		if [ "$rc" = 4 ] && [ $saw = 0 ]; then
-			tap skip "$k $t" "$(grep -m1 -i skip "$f" | sed 's/^# *//')"
+			tap skip "$k $t" "$(grep -m1 -i skip "$f" | sed 's/^# *//; s/^SKIP:* *//')"
 		elif [ "$rc" != 0 ] && [ "$rc" != 4 ]; then
 			grep -q '^not ok' "$f" ||
 				tap fail "$k $t: exits 0" "exit code $rc"
