@@ -83,8 +83,7 @@ static void ipsecif_mtu_apply(struct ipsecif *sif)
 	ipsecif_headroom_update(sif, link);
 	if (!sif->mtu_auto || !link)
 		return;
-	mtu = s->found ? (int)s->mtu :
-			 READ_ONCE(link->mtu) - IPSECIF_MTU_OVERHEAD_NO_SA;
+	mtu = s->found ? (int)s->mtu : s->link_mtu - IPSECIF_MTU_OVERHEAD_NO_SA;
 	mtu = clamp_t(int, mtu, sif->dev->min_mtu, sif->dev->max_mtu);
 	if (mtu == sif->dev->mtu)
 		return;

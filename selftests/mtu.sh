@@ -28,6 +28,8 @@ ip netns exec "$A" sysctl -qw net.ipv4.ip_forward=1
 WORK=$(mktemp -d)
 ipa() { ip -n "$A" "$@"; }
 mtu() { ip -n "$1" -j link show "$2" | jq -r '.[0].mtu'; }
+mtu_is() { [ "$(mtu "$1" "$2")" = "$3" ]; }
+mtu_gt() { [ "$(mtu "$1" "$2")" -gt "$3" ]; }
 auto() { ip -n "$1" -d -j link show "$2" | jq -r '.[0].linkinfo.info_data.mtu_auto'; }
 
 for ns in "$A" "$B"; do
@@ -39,8 +41,7 @@ check_eq "... automatic mode (ip -d link: mtu_auto on)" on "$(auto "$A" ipsec1)"
 check "... ipsecif show says (auto)" sh -c "ip netns exec $A ipsecif show ipsec1 | grep -q 'mtu: 1379 (auto)'"
 
 require "tunnel pair of if_id 1" tunnel_pair 1
-check "SAs added: the MTU follows (AES-GCM, IPv4 outer)" wait_for 50 \
-	sh -c "[ \"\$(ip -n $A -j link show ipsec1 | jq -r '.[0].mtu')\" -gt 1379 ]"
+check "SAs added: the MTU follows (AES-GCM, IPv4 outer)" wait_for 50 mtu_gt "$A" ipsec1 1379
 plain=$(mtu "$A" ipsec1)
 check_ge "... at most 1500 - 52 (outer, ESP, IV, ICV)" "$plain" 1448
 check_ge "... and at least 1440" 1440 "$plain"
@@ -54,7 +55,7 @@ for spi in 0x200 0x201; do
 		encap espinudp 4500 4500 0.0.0.0
 done
 check "NAT-T SAs: an MTU 8 bytes smaller than plain ESP" wait_for 50 \
-	sh -c "[ \"\$(ip -n $A -j link show ipsec2 | jq -r '.[0].mtu')\" = $((plain - 8)) ]"
+	mtu_is "$A" ipsec2 $((plain - 8))
 
 ipa link set veth0 mtu 1400
 check_eq "link MTU 1500 -> 1400: the device follows" $((plain - 100)) "$(mtu "$A" ipsec1)"
@@ -192,7 +193,7 @@ if probe_add walks p xfrm_state_walk && probe_add sa_work r ipsecif:ipsecif_mtu_
 	ipa xfrm state add src $UNDER4_A dst $UNDER4_B proto esp spi 0x300 reqid 0x300 \
 		mode tunnel aead 'rfc4106(gcm(aes))' $KEY_AB 128 if_id 149
 	check "an SA of ipsec149 added: its MTU follows" wait_for 50 \
-		sh -c "[ \"\$(ip -n $A -j link show ipsec149 | jq -r '.[0].mtu')\" = $plain ]"
+		mtu_is "$A" ipsec149 "$plain"
 	passes() { probe_reaches sa_work $((p0 + 1)) && probe_reaches mask_work $((m0 + 1)); }
 	check "... after a pass of each worker" wait_for 50 passes
 	at_most "... which walked the SAs once each (was once per device)" \
