@@ -167,9 +167,9 @@ flood() {
 	pktgen_set "$v" pgctrl stop
 	wait $pid
 	r1=$(rx "$v") t1=$(date +%s.%N)
-	# Where packets were lost tells what the figure measured: none lost
-	# means every packet pktgen made was forwarded, encrypted, decrypted
-	# and forwarded again before the next one (all on pktgen's CPU).
+	# None lost: the figure is the rate at which the chain (all on
+	# pktgen's CPU) forwarded, encrypted, decrypted and forwarded again
+	# what pktgen made. Lost inside the chain: it depends on where.
 	echo "bench: flood over $v: pktgen sent $(ip netns exec "fwd-$v-c" \
 		sed -n 's/.*pkts-sofar: \([0-9]*\).*/\1/p' /proc/net/pktgen/eth0), S received $((r1 - r0))" >&2
 	awk -v n=$((r1 - r0)) -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%d\n", n / (t1 - t0) }'
