@@ -25,6 +25,7 @@ LANES	?= 1
 ROUNDS	?= 3
 BENCH_SECS ?= 5
 VARIANTS ?=
+ICOUNT	?=
 
 all: module userspace
 
@@ -57,7 +58,7 @@ demo:
 	bash selftests/vm/run.sh --demo --kernels "$(firstword $(KERNELS))"
 
 bench:
-	BENCH_ARGS="$(if $(BENCH),--only $(BENCH)) $(ROUNDS) $(BENCH_SECS) $(VARIANTS)" bash selftests/vm/run.sh --bench \
+	BENCH_ICOUNT="$(ICOUNT)" BENCH_ARGS="$(if $(BENCH),--only $(BENCH)) $(ROUNDS) $(BENCH_SECS) $(VARIANTS)" bash selftests/vm/run.sh --bench \
 		--kernels "$(firstword $(KERNELS))"
 
 lint:

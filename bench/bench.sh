@@ -44,6 +44,10 @@ warm_crypto() {
 }
 
 echo "bench: kernel $(uname -r), $(nproc) CPUs, $ROUNDS rounds of ${SECS}s per test"
+if [ "${BENCH_CLOCK:-}" = instructions ]; then
+	echo "bench: clock: instructions (make bench ICOUNT=1): a second is 10^9 instructions" \
+		"of the two vCPUs together; the figures compare instructions per packet, not speed"
+fi
 warm_crypto || fail "crypto warm-up"
 grep -A3 'rfc4106(gcm(aes))' /proc/crypto | sed -n 's/^driver *: /bench: AES-GCM driver: /p' |
 	sort -u
