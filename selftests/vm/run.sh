@@ -91,7 +91,7 @@ patient_virtme() {
 # make demo / make bench: build, boot the first kernel and run the demo
 # story or the benchmark live; both end with a "NAME: SUCCESS|DONE" line.
 demo() {
-	local k=${KERNELS%% *} out limit what=demo script=demo/demo.sh ok=SUCCESS extra= env=
+	local k=${KERNELS%% *} out limit what=demo script=demo/demo.sh ok=SUCCESS extra='' env=''
 	[ $DEMO = 2 ] && what=bench script=bench/bench.sh ok=DONE extra=bench
 	bash "$top/scripts/setup-host.sh" "$k" $extra >&2 || exit 1
 	resolve "$k" || { echo "$what: kernel $k is not installed"; exit 1; }
