@@ -5,6 +5,8 @@
 #   make                 module (+ userspace) for the running kernel, or KDIR=
 #   make install         install module, ipsecif tool, link_ipsec.so, man page
 #   make check           build and run the selftests in VMs (KERNELS=, TESTS=,
+#                        VMS=: VMs at once per kernel, one per host core;
+#                        CPUS=: vCPUs per VM, 1, or 2 if VMS=1;
 #                        LANES=: tests at once per VM, 1)
 #   make check-busy      the same while CPU hogs keep every host core busy
 #   make demo            the main job, end to end, in a VM
@@ -22,6 +24,8 @@ DESTDIR	?=
 KERNELS	?= 6.1 6.12 7.2
 TESTS	?=
 LANES	?= 1
+VMS	?=
+CPUS	?=
 ROUNDS	?= 3
 BENCH_SECS ?= 5
 VARIANTS ?=
@@ -49,10 +53,10 @@ clean:
 	rm -rf .vm-out build
 
 check:
-	bash selftests/vm/run.sh --kernels "$(KERNELS)" --tests "$(TESTS)" --lanes "$(LANES)"
+	bash selftests/vm/run.sh --kernels "$(KERNELS)" --tests "$(TESTS)" --lanes "$(LANES)" --vms "$(VMS)" --cpus "$(CPUS)"
 
 check-busy:
-	bash scripts/busy-check.sh --kernels "$(KERNELS)" --tests "$(TESTS)" --lanes "$(LANES)"
+	bash scripts/busy-check.sh --kernels "$(KERNELS)" --tests "$(TESTS)" --lanes "$(LANES)" --vms "$(VMS)" --cpus "$(CPUS)"
 
 demo:
 	bash selftests/vm/run.sh --demo --kernels "$(firstword $(KERNELS))"

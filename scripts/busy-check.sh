@@ -12,7 +12,7 @@
 # waiting for what they need, or lose packets when tcpdump lags, fail here.
 # The last line is the suite's "N passed, N failed, N skipped".
 #
-#   busy-check.sh [--kernels LIST] [--tests LIST] [--lanes N]
+#   busy-check.sh [--kernels LIST] [--tests LIST] [--lanes N] [--vms N] [--cpus N]
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cores=$(nproc)

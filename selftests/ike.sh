@@ -118,7 +118,7 @@ check_setup() {
 }
 
 check_up() {	# check_up DESC: initiate from "a"; on failure show the logs
-	if swan "$WORK/a" --initiate --child net --timeout 30 >"$WORK/initiate.log" 2>&1; then
+	if swan "$WORK/a" --initiate --child net --timeout 120 >"$WORK/initiate.log" 2>&1; then
 		ok "$1"
 	else
 		nok "$1"
@@ -159,7 +159,7 @@ check_ge "site-to-site: ... at least one pair" 2 "$n"
 [ -z "${IKE_DEBUG:-}" ] ||
 	grep -E 'CHILD_SA|acquire|ACQUIRE|creating|initiat|establish' "$WORK/a/charon.log" |
 	head -40 | sed 's/^/#   /' 
-check "site-to-site: terminate" swan "$WORK/a" --terminate --ike a --timeout 20
+check "site-to-site: terminate" swan "$WORK/a" --terminate --ike a --timeout 60
 check "site-to-site: updown removed the routes" sh -c \
 	"[ -z \"\$(ip -n $A route show 10.2.0.0/24; ip -n $A -6 route show fd02::/64)\" ]"
 
@@ -226,7 +226,7 @@ check "host-to-host: ... a new IKE_SA is established" wait_for 100 \
 check "host-to-host: ping the peer after that rekey" ping_ok "$A" $UNDER4_B
 capture_stop
 check_no_clear_ping "host-to-host: no ping in clear over the re-created link" "$R"
-check "host-to-host: terminate" swan "$WORK/a" --terminate --ike a --timeout 20
+check "host-to-host: terminate" swan "$WORK/a" --terminate --ike a --timeout 60
 check "host-to-host: updown removed the route and A's address from ipsec1" wait_for 50 sh -c \
 	"! ip -n $A route get $UNDER4_B | grep -q 'dev ipsec1' &&
 	 ! ip -n $A -4 addr show dev ipsec1 | grep -q inet"

@@ -5,6 +5,10 @@
 # LANES (default 1) selftests run at once, except those marked "alone".
 # A test stuck past TEST_TIMEOUT seconds gets its blocked tasks and stacks
 # dumped into the log before it is killed.
+# With VM_ID set, several VMs of one kernel share OUT and the list: each
+# test runs in the VM that claims it first (mkdir OUT/claims/NAME, atomic
+# on the host's file system), and this VM's own files are named -VM_ID
+# (dmesg-a.txt, done-a, stuck-stacks-a.txt).
 #   guest.sh OUT TEST...
 out=$1
 shift
@@ -12,7 +16,13 @@ cd "$(dirname "$0")/.." || exit 1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 TEST_TIMEOUT=${TEST_TIMEOUT:-400}
 LANES=${LANES:-1}
-echo "# guest: $(uname -r), tests: $*"
+me=${VM_ID:+-$VM_ID}
+echo "# guest${me}: $(uname -r), tests: $*"
+
+# claim NAME: true if this VM is to run the test (always, without VM_ID)
+claim() {
+	[ -z "$me" ] || mkdir "$out/claims/$1" 2>/dev/null
+}
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 sysctl -qw kernel.hung_task_timeout_secs=60 kernel.hung_task_warnings=10 2>/dev/null
 
@@ -24,7 +34,7 @@ dump_stuck() {	# dump_stuck PID: what the stuck test and the kernel are doing
 	for p in $(pgrep -s "$1"); do
 		echo "## $p $(tr '\0' ' ' <"/proc/$p/cmdline")"
 		cat "/proc/$p/stack" 2>/dev/null
-	done >"$out/stuck-stacks.txt"
+	done >"$out/stuck-stacks$me.txt"
 }
 
 # Keep the kernel's packet-timestamp static key on for the whole run. Each
@@ -64,7 +74,7 @@ run_test() {
 	fi
 	wait "$pid"
 	echo $? >"$out/$t.rc"
-	echo "# $t took $(($(date +%s) - t0))s" >>"$out/$t.tap"
+	echo "# $t took $(($(date +%s) - t0))s${me:+ in VM $VM_ID}" >>"$out/$t.tap"
 	grep -E '^(not )?ok ' "$out/$t.tap" | sed "s/^/# $t: /"
 }
 
@@ -84,7 +94,7 @@ done
 [ "$LANES" -le 1 ] ||
 	echo "# guest: one at a time: ${alone[*]}; $LANES at a time: ${shared[*]}"
 for t in "${alone[@]}"; do
-	run_test "$t"
+	claim "$t" && run_test "$t"
 done
 # The lanes are these pids (not `jobs`: the holder above is a job too).
 lanes=()
@@ -97,6 +107,7 @@ for t in "${shared[@]}"; do
 		done
 		lanes=("${live[@]}")
 	done
+	claim "$t" || continue
 	run_test "$t" &
 	lanes+=($!)
 done
@@ -107,8 +118,8 @@ modprobe -r ipsecif 2>/dev/null
 if [ -w /sys/kernel/debug/kmemleak ]; then
 	echo scan >/sys/kernel/debug/kmemleak; sleep 5
 	echo scan >/sys/kernel/debug/kmemleak
-	cat /sys/kernel/debug/kmemleak >"$out/kmemleak.txt"
+	cat /sys/kernel/debug/kmemleak >"$out/kmemleak$me.txt"
 fi
-dmesg >"$out/dmesg.txt"
-[ -s "$out/kmemleak.txt" ] && cat "$out/kmemleak.txt" >>"$out/dmesg.txt"
-touch "$out/done"
+dmesg >"$out/dmesg$me.txt"
+[ -s "$out/kmemleak$me.txt" ] && cat "$out/kmemleak$me.txt" >>"$out/dmesg$me.txt"
+touch "$out/done$me"

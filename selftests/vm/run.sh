@@ -1,11 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build ipsecif for each kernel, boot it once in a VM (virtme-ng, TCG) and
-# run the selftests inside. Prints TAP and, last, "N passed, N failed".
+# Build ipsecif for each kernel, boot it in VMs (virtme-ng, TCG) and run
+# the selftests inside. Prints TAP and, last, "N passed, N failed".
 #
 #   run.sh [--kernels "6.1 6.12 7.2 debug"] [--tests "basic xfrm ... deb"]
-#          [--lanes N]
+#          [--lanes N] [--vms N] [--cpus N]
+#
+# Each kernel boots N VMs at once (--vms; default: one per host core, at
+# most 8, with 1 vCPU each: --cpus): they share the kernel's list of tests,
+# each VM taking the next test not yet taken, in the order of
+# selftests/Makefile, until none is left. Each test runs in one VM; each
+# VM's kernel log is checked. The debug kernel boots one VM with 2 vCPUs.
 #
 # In each VM, N selftests (default 1) run at once, except those whose
 # header says "# alone:" (they change what all tests share): those run
@@ -25,10 +31,16 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 KERNELS="6.1 6.12 7.2"
 TESTS=""
 LANES=1
+# VMs per kernel at once, sharing its tests, and vCPUs per VM: by default
+# one VM per host core (at most 8), each with 1 vCPU; one VM with 2 vCPUs
+# for the debug kernel, or when VMS=1 (see "Tests" in README.md).
+VMS=
+CPUS=
 DEMO=0
 CACHE=${IPSECIF_CACHE:-/var/cache/ipsecif}
-# One whole-suite boot takes 1650-1920 s on the 2-core build machine alone
-# (2026-12): the bound leaves room for a busy host, and catches a hang.
+# A VM's share of the suite takes well under half of that on the 2-core
+# build machine (2026-12): the bound leaves room for a busy host, and
+# catches a hang.
 VM_TIMEOUT=${VM_TIMEOUT:-3000}
 
 while [ $# -gt 0 ]; do
@@ -36,12 +48,16 @@ while [ $# -gt 0 ]; do
 	--kernels) KERNELS=$2; shift ;;
 	--tests) TESTS=$2; shift ;;
 	--lanes) LANES=$2; shift ;;
+	--vms) VMS=$2; shift ;;
+	--cpus) CPUS=$2; shift ;;
 	--demo) DEMO=1 ;;
 	--bench) DEMO=2 ;;
-	*) echo "usage: $0 [--kernels LIST] [--tests LIST] [--lanes N] [--demo | --bench]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--kernels LIST] [--tests LIST] [--lanes N] [--vms N] [--cpus N] [--demo | --bench]" >&2; exit 2 ;;
 	esac
 	shift
 done
+[[ $VMS =~ ^[1-8]?$ ]] || { echo "$0: --vms takes 1 to 8, not '$VMS'" >&2; exit 2; }
+[[ $CPUS =~ ^[1-8]?$ ]] || { echo "$0: --cpus takes 1 to 8, not '$CPUS'" >&2; exit 2; }
 # The package test runs in a full run, or when named; never in the guest.
 DEB=0 only_deb=0
 if [ -z "$TESTS" ]; then
@@ -246,8 +262,50 @@ deb_files_left() {	# the packages' paths that exist now but did not before
 	done <"$DEBOUT/package-paths"
 }
 
+# deb_boot K KVER SRCVERSION: boot kernel K on the host root, with the
+# packages installed, to run deb-guest.sh (TAP in DEBOUT/K.tap)
+deb_boot() {
+	local k=$1 boot vm
+	vm=(vng --run "/boot/vmlinuz-$2" --disable-kvm --cpus 1 --memory 2G
+	    --user root --rwdir="$DEBOUT=$DEBOUT" --verbose)
+	rm -f "$DEBOUT/$k.tap"
+	for boot in 1 2 3; do
+		timeout 900 "${vm[@]}" --exec "bash $DEBOUT/deb-guest.sh '$3' >$DEBOUT/$k.tap 2>&1" \
+			</dev/null >"$DEBOUT/console-$k.log" 2>&1
+		grep -q 'cannot find script I/O ports' "$DEBOUT/console-$k.log" || break
+		echo "# $k: deb: boot $boot: virtme-init found no console ports; booting again"
+	done
+	touch "$DEBOUT/$k.tap"
+}
+
+# deb_verdict K: what deb-guest.sh found in kernel K, and its kernel log
+deb_verdict() {
+	local k=$1 line splat
+	while IFS= read -r line; do
+		case $line in
+		"not ok "*) tap fail "$k: deb: ${line#not ok * }" ;;
+		"ok "*) tap ok "$k: deb: ${line#ok * }" ;;
+		"#   "*) echo "$line" ;;
+		esac
+	done <"$DEBOUT/$k.tap"
+	if ! grep -q '^1\.\.[0-9]' "$DEBOUT/$k.tap"; then
+		tap fail "$k: deb: VM booted and ran deb-guest.sh to its end" "console tail below"
+		grep -v 'virtme initramfs' "$DEBOUT/console-$k.log" | tail -30 | sed 's/^/#   /'
+		return
+	fi
+	splat=$(log_clean "$DEBOUT/console-$k.log")
+	grep -q 'Kernel command line:' "$DEBOUT/console-$k.log" ||
+		splat="no kernel log on the console"
+	if [ -z "$splat" ]; then
+		tap ok "$k: deb: kernel log has no BUG, WARNING or Oops"
+	else
+		tap fail "$k: deb: kernel log has no BUG, WARNING or Oops"
+		echo "$splat" | sed 's/^/#   /'
+	fi
+}
+
 deb_run() {
-	local ver arch iplib k src built path got d f vm boot plain
+	local ver arch iplib k src built path got d f plain booted=()
 	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
 	arch=$(dpkg --print-architecture)
 	iplib=$(sh "$top/userspace/ip-lib-dir.sh")
@@ -286,6 +344,7 @@ deb_run() {
 	sed -n 's/^/# deb: /; /Building for\|Building initial\|Skipped\|Error\|error/p' \
 		"$DEBOUT/apt-install.log"
 
+	cp "$top/selftests/vm/deb-guest.sh" "$DEBOUT/"
 	plain=1
 	for k in $(deb_kernels); do
 		if ! resolve "$k"; then
@@ -322,38 +381,13 @@ deb_run() {
 			tap fail "$k: deb: modinfo -n ipsecif is DKMS's, srcversion as DKMS built" \
 				"modinfo: $path $got; DKMS built: ${built:-nothing} ${src}"
 		fi
-		cp "$top/selftests/vm/deb-guest.sh" "$DEBOUT/"
-		vm=(vng --run "/boot/vmlinuz-$KVER" --disable-kvm --cpus 2 --memory 2G
-		    --user root --rwdir="$DEBOUT=$DEBOUT" --verbose)
-		rm -f "$DEBOUT/$k.tap"
-		for boot in 1 2 3; do
-			timeout 900 "${vm[@]}" --exec "bash $DEBOUT/deb-guest.sh '$src' >$DEBOUT/$k.tap 2>&1" \
-				</dev/null >"$DEBOUT/console-$k.log" 2>&1
-			grep -q 'cannot find script I/O ports' "$DEBOUT/console-$k.log" || break
-			echo "# $k: deb: boot $boot: virtme-init found no console ports; booting again"
-		done
-		touch "$DEBOUT/$k.tap"
-		while IFS= read -r line; do
-			case $line in
-			"not ok "*) tap fail "$k: deb: ${line#not ok * }" ;;
-			"ok "*) tap ok "$k: deb: ${line#ok * }" ;;
-			"#   "*) echo "$line" ;;
-			esac
-		done <"$DEBOUT/$k.tap"
-		if ! grep -q '^1\.\.[0-9]' "$DEBOUT/$k.tap"; then
-			tap fail "$k: deb: VM booted and ran deb-guest.sh to its end" "console tail below"
-			grep -v 'virtme initramfs' "$DEBOUT/console-$k.log" | tail -30 | sed 's/^/#   /'
-			continue
-		fi
-		splat=$(log_clean "$DEBOUT/console-$k.log")
-		grep -q 'Kernel command line:' "$DEBOUT/console-$k.log" ||
-			splat="no kernel log on the console"
-		if [ -z "$splat" ]; then
-			tap ok "$k: deb: kernel log has no BUG, WARNING or Oops"
-		else
-			tap fail "$k: deb: kernel log has no BUG, WARNING or Oops"
-			echo "$splat" | sed 's/^/#   /'
-		fi
+		deb_boot "$k" "$KVER" "$src" &
+		booted+=("$k")
+	done
+	# Both kernels boot at once (one VM per host core, as make check does).
+	wait
+	for k in "${booted[@]}"; do
+		deb_verdict "$k"
 	done
 
 	if DEBIAN_FRONTEND=noninteractive apt-get purge -y ipsecif ipsecif-dkms \
@@ -385,6 +419,42 @@ deb_run() {
 log_clean() {
 	grep -E 'BUG:|WARNING:|Call Trace:|blocked for more than|ref_tracker:|unreferenced object|UBSAN:|KASAN:|general protection|Oops|bytes leftover after parsing' \
 		"$1" 2>/dev/null | head -5
+}
+
+# vm_share ID: one of the VMs of kernel k. It takes tests from the
+# kernel's list until none is left (guest.sh); console in OUT/console-ID.log.
+# On a slow or busy host, virtme-init's 120 s wait for udev can run out
+# before udev names the console ports, and it powers off before running
+# anything: boot again (the VM never took a test, so nothing is hidden).
+# Every attempt's console is kept.
+vm_share() {
+	local id=$1 boot
+	for boot in 1 2 3; do
+		timeout "$vm_limit" "${vm[@]}" --exec "VM_ID=$id $guest" \
+			</dev/null >"$OUT/console-$id.log" 2>&1
+		grep -q 'cannot find script I/O ports' "$OUT/console-$id.log" || break
+		cp "$OUT/console-$id.log" "$OUT/console-$id-noports-$boot.log"
+		echo "# $k: VM $id, boot $boot: virtme-init found no console ports (udev too slow); booting again"
+	done
+}
+
+# vm_verdict ID: the kernel log of VM ID must be clean, and what a stuck
+# test left is shown.
+vm_verdict() {
+	local id=$1 splat
+	# The console has the kernel messages even when the VM died.
+	splat=$(log_clean "$OUT/console-$id.log")
+	[ -n "$splat" ] || splat=$(log_clean "$OUT/dmesg-$id.txt")
+	if [ -f "$OUT/dmesg-$id.txt" ] && [ -z "$splat" ]; then
+		tap ok "$k: VM $id: kernel log has no BUG, WARNING, leak or sanitizer report"
+	else
+		tap fail "$k: VM $id: kernel log has no BUG, WARNING, leak or sanitizer report"
+		echo "$splat" | sed 's/^/#   /'
+	fi
+	[ -s "$OUT/stuck-stacks-$id.txt" ] || return 0
+	echo "# $k: VM $id: a test got stuck; its stacks and blocked tasks:"
+	sed 's/^/#   /' "$OUT/stuck-stacks-$id.txt" | head -60
+	grep -A25 'blocked state\|task:' "$OUT/dmesg-$id.txt" | sed 's/^/#   /' | head -80
 }
 
 [ $DEMO != 0 ] && demo
@@ -439,7 +509,19 @@ for k in $KERNELS; do
 	fi
 	tap ok "$k: build and install ipsecif.ko"
 
-	vm=(vng --run "${ROOT%/}/boot/vmlinuz-$KVER" --disable-kvm --cpus 2 --memory 2G
+	# Under TCG a test script keeps about one vCPU busy, and a VM with 2
+	# vCPUs runs it about half as fast as one with 1 (the vCPUs' threads
+	# wait for each other): one 1-vCPU VM per host core gets the most of
+	# the host. The debug kernel is there for what only SMP shows (races,
+	# per-CPU state, lockdep): one VM, 2 vCPUs. VMS=1 alone means 2 vCPUs.
+	vms=$VMS cpus=$CPUS
+	if [ -z "$vms" ]; then
+		vms=$(( $(nproc) < 8 ? $(nproc) : 8 ))
+		[ "$k" = debug ] && vms=1
+	fi
+	[ -n "$cpus" ] || { cpus=1; [ "$vms" = 1 ] && cpus=2; }
+	echo "# $k: $vms VMs at once, $cpus vCPUs each"
+	vm=(vng --run "${ROOT%/}/boot/vmlinuz-$KVER" --disable-kvm --cpus "$cpus" --memory 2G
 	    --user root --rwdir="/srv/ipsecif-out-$KVER=$OUT" --verbose)
 	# The sanitizer kernel boots so slowly under emulation that udev never
 	# settles within virtme-init's 120 s: boot it with a patient virtme.
@@ -448,7 +530,6 @@ for k in $KERNELS; do
 		vm=(env "PYTHONPATH=$slow" "${vm[@]}")
 	fi
 	[ "$ROOT" = / ] || vm+=(--root "$ROOT")
-	start=$(date +%s)
 	# The sanitizer kernel is several times slower under emulation.
 	# Volumes: the scale test's devices and the netlink fuzzer's requests
 	# are full on the first kernel of the run and a quarter on the others
@@ -458,28 +539,28 @@ for k in $KERNELS; do
 	[ "$k" = debug ] && per_test=2400 vm_limit=$((VM_TIMEOUT * 4)) scale=500 fuzz=400
 	scale=${IPSECIF_SCALE_DEVICES:-$scale} fuzz=${NLFUZZ_COUNT:-$fuzz}
 	echo "# $k: volumes: $scale devices (basic), $fuzz fuzzed requests (nlfuzz)"
-	# On a slow or busy host, virtme-init's 120 s wait for udev can run out
-	# before udev names the console ports, and it powers off before running
-	# anything: boot again (the suite itself never started, so nothing is
-	# hidden). Every attempt's console is kept.
-	for boot in 1 2 3; do
-		timeout "$vm_limit" "${vm[@]}" --exec \
-			"TEST_TIMEOUT=$per_test LANES=$LANES IPSECIF_SCALE_DEVICES=$scale NLFUZZ_COUNT=$fuzz bash /srv/ipsecif-$KVER/selftests/vm/guest.sh /srv/ipsecif-out-$KVER $TESTS" \
-			</dev/null >"$OUT/console.log" 2>&1
-		grep -q 'cannot find script I/O ports' "$OUT/console.log" || break
-		cp "$OUT/console.log" "$OUT/console-noports-$boot.log"
-		echo "# $k: boot $boot: virtme-init found no console ports (udev too slow); booting again"
+	guest="TEST_TIMEOUT=$per_test LANES=$LANES IPSECIF_SCALE_DEVICES=$scale NLFUZZ_COUNT=$fuzz"
+	guest+=" bash /srv/ipsecif-$KVER/selftests/vm/guest.sh /srv/ipsecif-out-$KVER $TESTS"
+	mkdir "$OUT/claims"
+	start=$(date +%s)
+	ids=$(printf '%s\n' a b c d e f g h | head -n "$vms")
+	for id in $ids; do
+		vm_share "$id" &
 	done
-	echo "# $k: VM ran $(( $(date +%s) - start ))s"
-	if [ ! -f "$OUT/done" ]; then
-		tap fail "$k: VM booted and ran the suite" "console tail below"
-		grep -v 'virtme initramfs' "$OUT/console.log" | tail -60 | sed 's/^/#   /'
-	fi
+	wait
+	echo "# $k: the VMs ran $(( $(date +%s) - start ))s"
+	for id in $ids; do
+		[ -f "$OUT/done-$id" ] && continue
+		tap fail "$k: VM $id booted and ran its share of the suite" "console tail below"
+		grep -v 'virtme initramfs' "$OUT/console-$id.log" | tail -60 | sed 's/^/#   /'
+	done
 	for t in $TESTS; do
 		f=$OUT/$t.tap
-		[ -f "$f" ] || continue
+		if [ ! -f "$f" ]; then
+			tap fail "$k $t: ran in a VM" "no VM took it (a VM died: see above)"
+			continue
+		fi
 		rc=$(cat "$OUT/$t.rc" 2>/dev/null || echo 1)
-		sed -n 's/^#/#/p' "$f" | grep -v '^# *$' | head -0
 		saw=0
 		while IFS= read -r line; do
 			case $line in
@@ -503,19 +584,8 @@ for k in $KERNELS; do
 			tail -15 "$OUT/$t.err" | sed 's/^/#   stderr: /'
 		fi
 	done
-	# The console has the kernel messages even when the VM died.
-	splat=$(log_clean "$OUT/console.log")
-	[ -n "$splat" ] || splat=$(log_clean "$OUT/dmesg.txt")
-	if [ -f "$OUT/dmesg.txt" ] && [ -z "$splat" ]; then
-		tap ok "$k: kernel log has no BUG, WARNING, leak or sanitizer report"
-	else
-		tap fail "$k: kernel log has no BUG, WARNING, leak or sanitizer report"
-		echo "$splat" | sed 's/^/#   /'
-	fi
-	if [ -s "$OUT/stuck-stacks.txt" ]; then
-		echo "# $k: a test got stuck; its stacks and blocked tasks:"
-		sed 's/^/#   /' "$OUT/stuck-stacks.txt" | head -60
-		grep -A25 'blocked state\|task:' "$OUT/dmesg.txt" | sed 's/^/#   /' | head -80
-	fi
+	for id in $ids; do
+		vm_verdict "$id"
+	done
 done
 finish
