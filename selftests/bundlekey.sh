@@ -12,8 +12,9 @@
 #    share one bundle (lookups counted by tx_bundle_lookups), IPv4 and IPv6
 #  - two policies that differ only by destination port, each with its own
 #    SA: interleaved flows each take their own SA
-#  - the same by protocol (ICMP vs UDP) and by address prefix (a /25 inside
-#    the /0), and with a policy added while the flows share one bundle
+#  - the same by protocol (ICMP vs UDP), by address prefix (a /25 inside
+#    the /0, a /121 inside ::/0), and with a policy added while the flows
+#    share one bundle
 #  - an SA that names a port, added while the flows share one bundle
 source "$(dirname "$0")/lib.sh"
 
@@ -174,6 +175,21 @@ SPORT=$((SPORT + 150))
 check_eq "prefix: SA 0x304 carried the 100 to .200 and .201" $((a0 + 100)) "$(a_pk 0x304)"
 carried "prefix: SA 0x100 carried the 50 to .100" 0x100 $((b0 + 50))
 ip -n "$A" xfrm policy delete dir out dst 172.16.1.128/25 if_id 1
+
+# The same for IPv6: once the mask was current, every IPv6 flow once took
+# the bundle of the first one cached (the masked addresses were all ::).
+check "prefix6: a policy for fd01::80/121 (SA 0x307)" \
+	out_sa 0x307 src ::/0 dst fd01::80/121
+check "prefix6: new source ports to fd01::c8 find the bundle cached" \
+	shared fd01::c8 45000
+a0=$(a_pk 0x307) b0=$(a_pk 0x100)
+send fd01::c8 $SPORT 50 9
+send fd01::64 $((SPORT + 50)) 50 9
+send fd01::c9 $((SPORT + 100)) 50 9
+SPORT=$((SPORT + 150))
+check_eq "prefix6: SA 0x307 carried the 100 to fd01::c8 and fd01::c9" $((a0 + 100)) "$(a_pk 0x307)"
+carried "prefix6: SA 0x100 carried the 50 to fd01::64" 0x100 $((b0 + 50))
+ip -n "$A" xfrm policy delete dir out src ::/0 dst fd01::80/121 if_id 1
 
 # --- changes while flows share a bundle ----------------------------------
 check "while shared: ports 5004 and 5005 share one bundle" \

@@ -12,6 +12,8 @@
 #     the kernel log says which device takes its traffic
 #   - ipsecif unloaded: xfrm5 may stop (known limitation, TODO); reloading
 #     xfrm_interface brings it back
+#   - devices=3 at load skips ipsec2 when an xfrm device of the initial
+#     namespace has if_id 2, and says so
 #
 # Topology: wire() A 10.0.0.1 -- B 10.0.0.2 (veth0). A: ipsec1 (if_id 1,
 # 172.16.1.1) and xfrm5 (xfrm_interface, if_id 5, 172.16.5.1), both on
@@ -138,6 +140,16 @@ check "the remedy: reload xfrm_interface" sh -c "rmmod xfrm_interface && modprob
 check "xfrm5 recreated" mk_xfrm
 check "xfrm5 passes traffic again" xfrm_ok
 ip -n "$A" link del xfrm5
+
+info "devices at load beside an xfrm device of the initial namespace"
+check "xfrm2 (if_id 2) in the initial namespace" ip link add xfrm2 type xfrm if_id 2
+check "load ipsecif devices=3" load_module devices=3
+check "ipsec0 and ipsec1 created" sh -c "ip link show ipsec0 && ip link show ipsec1"
+check_fail "ipsec2 (if_id 2, xfrm2's) is not" ip link show ipsec2
+check "... and the kernel log says why" \
+	sh -c "dmesg | grep -q 'if_id 2 of ipsec2 is used by xfrm device xfrm2'"
+check "unload ipsecif" unload_module
+ip link del xfrm2
 modprobe -r xfrm_interface
 
 ksft_exit
