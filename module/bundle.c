@@ -81,11 +81,20 @@ static int ipsecif_rt_genid(struct net *net, unsigned short family)
 
 /* --- the mask: what of a flow decides its bundle ------------------------ */
 
-static void ipsecif_mask_sel(struct ipsecif_flowmask *m,
-			     const struct xfrm_selector *sel)
+/* The bits of an address of @family: a selector's prefix length is a u8. */
+static u8 ipsecif_addr_bits(unsigned short family)
 {
-	m->src_bits = max(m->src_bits, sel->prefixlen_s);
-	m->dst_bits = max(m->dst_bits, sel->prefixlen_d);
+	return family == AF_INET ? 32 : 128;
+}
+
+static void ipsecif_mask_sel(struct ipsecif_flowmask *m,
+			     const struct xfrm_selector *sel,
+			     unsigned short family)
+{
+	u8 width = ipsecif_addr_bits(family);
+
+	m->src_bits = max(m->src_bits, min(sel->prefixlen_s, width));
+	m->dst_bits = max(m->dst_bits, min(sel->prefixlen_d, width));
 	if (sel->sport_mask || sel->dport_mask)
 		m->ports = true;
 	if (sel->proto)
@@ -115,7 +124,7 @@ static int ipsecif_mask_policy(struct xfrm_policy *pol, int dir, int count,
 	rcu_read_lock();
 	m = ipsecif_mask_of(net, pol->if_id, pol->family);
 	if (m) {
-		ipsecif_mask_sel(m, &pol->selector);
+		ipsecif_mask_sel(m, &pol->selector, pol->family);
 		if (pol->security)
 			m->whole = true;
 		for (i = 0; i < pol->xfrm_nr; i++) {
@@ -125,8 +134,8 @@ static int ipsecif_mask_policy(struct xfrm_policy *pol, int dir, int count,
 				m->transport = true;
 		}
 		if (m->transport) {	/* the SAs' addresses are the flow's */
-			m->src_bits = 128;
-			m->dst_bits = 128;
+			m->src_bits = ipsecif_addr_bits(pol->family);
+			m->dst_bits = m->src_bits;
 		}
 	}
 	rcu_read_unlock();
@@ -143,7 +152,7 @@ static int ipsecif_mask_state(struct xfrm_state *x, int count, void *net)
 	rcu_read_lock();
 	m = ipsecif_mask_of(net, x->if_id, x->sel.family);
 	if (m) {
-		ipsecif_mask_sel(m, &x->sel);
+		ipsecif_mask_sel(m, &x->sel, x->sel.family);
 		if (x->security)
 			m->whole = true;
 	}
@@ -228,8 +237,8 @@ void ipsecif_bundle_xfrm_changed(struct ipsecif_net *in)
 
 static void ipsecif_mask4(struct flowi4 *fl4, const struct ipsecif_flowmask *m)
 {
-	fl4->saddr &= inet_make_mask(min_t(u8, m->src_bits, 32));
-	fl4->daddr &= inet_make_mask(min_t(u8, m->dst_bits, 32));
+	fl4->saddr &= inet_make_mask(m->src_bits);
+	fl4->daddr &= inet_make_mask(m->dst_bits);
 	if (!m->ports)
 		memset(&fl4->uli, 0, sizeof(fl4->uli));
 	if (!m->proto)
@@ -239,8 +248,12 @@ static void ipsecif_mask4(struct flowi4 *fl4, const struct ipsecif_flowmask *m)
 static void ipsecif_mask6(struct flowi6 *fl6, const struct ipsecif_flowmask *m)
 {
 #if IS_ENABLED(CONFIG_IPV6)
-	ipv6_addr_prefix(&fl6->saddr, &fl6->saddr, m->src_bits);
-	ipv6_addr_prefix(&fl6->daddr, &fl6->daddr, m->dst_bits);
+	/* ipv6_addr_prefix() clears its result before reading: never in place. */
+	struct in6_addr addr = fl6->saddr;
+
+	ipv6_addr_prefix(&fl6->saddr, &addr, m->src_bits);
+	addr = fl6->daddr;
+	ipv6_addr_prefix(&fl6->daddr, &addr, m->dst_bits);
 	fl6->flowlabel = 0;	/* no selector or route of xfrm reads it */
 	if (!m->ports)
 		memset(&fl6->uli, 0, sizeof(fl6->uli));
@@ -418,7 +431,7 @@ void ipsecif_bundle_net_init(struct ipsecif_net *in, struct net *net)
 
 /**
  * ipsecif_bundle_net_exit() - no mask work of this namespace runs, or will
- * @in: the namespace's state, no longer ready (ipsecif_mtu_net_exit())
+ * @in: the namespace's state, no longer ready (none can be queued)
  *
  * Context: process, RTNL not held.
  */

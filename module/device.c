@@ -25,14 +25,29 @@ static const struct rhashtable_params ipsecif_rht_params = {
 	.automatic_shrinking	= true,
 };
 
-/*
- * The device of @net bound to @if_id, or NULL. The result stays valid
- * under RTNL, or as long as the caller's RCU read section lasts.
+/**
+ * ipsecif_find() - the device of a namespace bound to an if_id
+ * @net: the namespace the device was created in
+ * @if_id: the if_id
+ *
+ * A namespace that is going away has no device to find: from its
+ * pre_exit on, the table may be freed once the grace period that the core
+ * waits for between pre_exit and exit has passed (ipsecif_net_pre_exit()).
+ *
+ * Context: RTNL held, or in an RCU read section (softirq included).
+ * Return: the device, valid under RTNL or as long as the caller's RCU read
+ * section lasts; NULL if none, or if @net is going away.
  */
 struct ipsecif *ipsecif_find(struct net *net, u32 if_id)
 {
-	return rhashtable_lookup_fast(&ipsecif_pernet(net)->table, &if_id,
-				      ipsecif_rht_params);
+	struct ipsecif_net *in = ipsecif_pernet(net);
+	struct ipsecif *sif = NULL;
+
+	rcu_read_lock();
+	if (in && READ_ONCE(in->ready))
+		sif = rhashtable_lookup(&in->table, &if_id, ipsecif_rht_params);
+	rcu_read_unlock();
+	return sif;
 }
 
 /*
@@ -508,10 +523,26 @@ static int ipsecif_net_init(struct ipsecif_net *in, struct net *net)
 	ipsecif_bundle_net_init(in, net);
 	err = rhashtable_init(&in->table, &ipsecif_rht_params);
 	if (!err)
-		in->ready = true;
+		WRITE_ONCE(in->ready, true);
 	return err;
 }
 
+/*
+ * The namespace is going away: from now on nothing of ours looks into its
+ * state (ipsecif_find(), the key manager, the notifiers). Its devices are
+ * still registered; the receive path may still see its SAs.
+ */
+static void ipsecif_net_pre_exit(struct ipsecif_net *in)
+{
+	spin_lock_bh(&in->work_lock);
+	WRITE_ONCE(in->ready, false);
+	spin_unlock_bh(&in->work_lock);
+}
+
+/*
+ * After pre_exit, a grace period and the unregistration of every device
+ * created in the namespace: no reader of the table is left, and no work.
+ */
 static void ipsecif_net_destroy(struct ipsecif_net *in)
 {
 	ipsecif_mtu_net_exit(in);
@@ -538,13 +569,23 @@ static int __net_init ipsecif_net_init_ops(struct net *net)
 	return ipsecif_net_init(ipsecif_pernet(net), net);
 }
 
+static void __net_exit ipsecif_net_pre_exit_ops(struct net *net)
+{
+	ipsecif_net_pre_exit(ipsecif_pernet(net));
+}
+
 static void __net_exit ipsecif_net_exit_ops(struct net *net)
 {
 	ipsecif_net_destroy(ipsecif_pernet(net));
 }
 
+/*
+ * The core calls pre_exit, waits for an RCU grace period, then exit_rtnl
+ * (or exit_batch_rtnl) and exit: see struct pernet_operations.
+ */
 static struct pernet_operations ipsecif_net_ops = {
 	.init	= ipsecif_net_init_ops,
+	.pre_exit = ipsecif_net_pre_exit_ops,
 	IPSECIF_PERNET_EXIT_RTNL
 	.exit	= ipsecif_net_exit_ops,
 	.id	= &ipsecif_net_id,
@@ -571,7 +612,7 @@ void ipsecif_pernet_unregister(void)
 
 static int ipsecif_create_one(unsigned int n)
 {
-	struct net_device *dev;
+	struct net_device *dev, *xfrmi;
 	struct ipsecif *sif;
 	char name[IFNAMSIZ];
 	int err;
@@ -593,13 +634,22 @@ static int ipsecif_create_one(unsigned int n)
 	if (ipsecif_find(&init_net, sif->if_id)) {
 		pr_warn("if_id %u of %s is taken, not creating it\n",
 			sif->if_id, name);
-		free_netdev(dev);
-		return 0;
+		goto skip;
+	}
+	xfrmi = ipsecif_xfrmi_find(&init_net, sif->if_id);
+	if (xfrmi) {
+		pr_warn("if_id %u of %s is used by xfrm device %s, not creating it\n",
+			sif->if_id, name, xfrmi->name);
+		goto skip;
 	}
 	err = register_netdevice(dev);
 	if (err)
 		free_netdev(dev);
 	return err;
+
+skip:
+	free_netdev(dev);
+	return 0;
 }
 
 /*

@@ -110,7 +110,7 @@ struct ipsecif {
 struct ipsecif_net {
 	struct rhashtable table;	/* if_id -> struct ipsecif, RCU */
 	struct list_head devs;		/* all devices, under RTNL */
-	bool ready;			/* init has run, exit has not */
+	bool ready;			/* init has run, pre_exit has not */
 	spinlock_t work_lock;		/* ready vs. queueing the works */
 	struct work_struct mtu_work;	/* SAs changed: update MTUs */
 	struct net *net;		/* the namespace this is of */

@@ -279,15 +279,12 @@ void ipsecif_mtu_net_init(struct ipsecif_net *in)
 
 /**
  * ipsecif_mtu_net_exit() - no MTU update of this namespace runs, or will
- * @in: the namespace's state
+ * @in: the namespace's state, no longer ready (none can be queued)
  *
  * Context: process, RTNL not held.
  */
 void ipsecif_mtu_net_exit(struct ipsecif_net *in)
 {
-	spin_lock_bh(&in->work_lock);
-	in->ready = false;
-	spin_unlock_bh(&in->work_lock);
 	cancel_work_sync(&in->mtu_work);
 }
 
