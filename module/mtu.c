@@ -190,6 +190,23 @@ static void ipsecif_mtu_work(struct work_struct *work)
 }
 
 /*
+ * The namespace's state if an SA or policy event concerns one of its
+ * devices: one of its if_id, or a flush (@if_id 0) while it has devices.
+ * Events of other if_ids, and of namespaces without devices, cost nothing
+ * more: no work, no walk under RTNL.
+ */
+static struct ipsecif_net *ipsecif_km_net(struct net *net, u32 if_id)
+{
+	struct ipsecif_net *in = net ? ipsecif_pernet(net) : NULL;
+
+	if (!in || !READ_ONCE(in->ready))	/* no init of ours ran */
+		return NULL;
+	if (if_id)
+		return ipsecif_find(net, if_id) ? in : NULL;
+	return atomic_read(&in->table.nelems) ? in : NULL;
+}
+
+/*
  * xfrm tells every key manager of each SA added, updated, deleted or
  * expired: our devices' MTUs follow, outside the caller's context (it may
  * hold xfrm locks or run in a timer). The other callbacks of a key
@@ -199,7 +216,6 @@ static void ipsecif_mtu_work(struct work_struct *work)
 static int ipsecif_km_notify(struct xfrm_state *x, const struct km_event *c)
 {
 	struct ipsecif_net *in;
-	struct net *net;
 
 	switch (c->event) {
 	case XFRM_MSG_EXPIRE:
@@ -214,12 +230,11 @@ static int ipsecif_km_notify(struct xfrm_state *x, const struct km_event *c)
 	default:
 		return 0;
 	}
-	/* c->net is set only when there is no state (a flush). */
-	net = x ? xs_net(x) : c->net;
-	if ((x && !x->if_id) || !net)
+	if (x && !x->if_id)
 		return 0;
-	in = ipsecif_pernet(net);
-	if (!in || !READ_ONCE(in->ready))	/* no init of ours ran */
+	/* c->net is set only when there is no state (a flush). */
+	in = x ? ipsecif_km_net(xs_net(x), x->if_id) : ipsecif_km_net(c->net, 0);
+	if (!in)
 		return 0;
 	ipsecif_bundle_xfrm_changed(in);
 	spin_lock_bh(&in->work_lock);
@@ -237,13 +252,13 @@ static int ipsecif_km_notify(struct xfrm_state *x, const struct km_event *c)
 static int ipsecif_km_notify_policy(struct xfrm_policy *xp, int dir,
 				    const struct km_event *c)
 {
-	struct net *net = xp ? xp_net(xp) : c->net;
 	struct ipsecif_net *in;
 
-	if ((xp && !xp->if_id) || !net)
+	if (xp && !xp->if_id)
 		return 0;
-	in = ipsecif_pernet(net);
-	if (in && READ_ONCE(in->ready))
+	in = xp ? ipsecif_km_net(xp_net(xp), xp->if_id) :
+		  ipsecif_km_net(c->net, 0);
+	if (in)
 		ipsecif_bundle_xfrm_changed(in);
 	return 0;
 }

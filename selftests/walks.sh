@@ -53,7 +53,7 @@ check "... and the mask worker" wait_for 100 probe_reaches mask $((mask0 + 1))
 # The worker queued for ipsec1's SA may run once or, if it was running
 # as the SA came, twice; the churn of if_id 7 ran it every time it was
 # idle when an event came (a run per command or so), once in all at best.
-at_most "MTU worker: no run for the $((ROUNDS * 8)) events of if_id 7 (runs in all)" \
+at_most "MTU worker: no run for the $((ROUNDS * 8 * 2)) events of if_id 7 (runs in all)" \
 	$((mtu0 + 2)) "$(probe_count mtu)"
 at_most "mask worker: no run for them either (runs in all)" $((mask0 + 2)) "$(probe_count mask)"
 
