@@ -401,7 +401,8 @@ void ipsecif_bundle_flush(struct ipsecif *sif)
 int ipsecif_bundle_init(struct ipsecif *sif)
 {
 	seqlock_init(&sif->mask_lock);
-	sif->bundles = alloc_percpu(struct ipsecif_bundles);
+	sif->bundles = alloc_percpu_gfp(struct ipsecif_bundles,
+					GFP_KERNEL_ACCOUNT);
 	return sif->bundles ? 0 : -ENOMEM;
 }
 

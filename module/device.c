@@ -74,7 +74,9 @@ static int ipsecif_dev_init(struct net_device *dev)
 	struct ipsecif_net *in = ipsecif_pernet(sif->net);
 	int err;
 
-	sif->stats = netdev_alloc_pcpu_stats(struct ipsecif_stats);
+	/* Charged to the creator's memory cgroup, as the device itself is. */
+	sif->stats = __netdev_alloc_pcpu_stats(struct ipsecif_stats,
+					       GFP_KERNEL_ACCOUNT);
 	if (!sif->stats)
 		return -ENOMEM;
 	err = ipsecif_bundle_init(sif);
