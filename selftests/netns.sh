@@ -9,6 +9,7 @@
 #   - IPv4 and IPv6 pings from C: ESP on the wire, nothing in clear; the
 #     if_id stays taken in A
 #   - A's inbound policy removed: decrypted packets dropped; back: traffic
+#   - pings C marks 5 (IPv4, IPv6) ignore A's policy for mark 5
 #   - ipsec5 moved into a net namespace of another user namespace: its
 #     root may bring it up, not change its if_id or link
 #   - C deleted: the device goes, its if_id is free in A
@@ -74,6 +75,30 @@ ip -n "$A" xfrm policy delete dir in src 0.0.0.0/0 dst 0.0.0.0/0 if_id 1
 check_fail "without A's inbound policy, decrypted packets are dropped" ping_ok "$C" 172.16.1.2
 pol "$A" in 0.0.0.0/0 0.0.0.0/0 $UNDER4_B $UNDER4_A $SPI_BA 1
 check "with it back, traffic flows again" ping_ok "$C" 172.16.1.2
+
+# A mark set in C is C's: A's policies, SAs and routes never see it. A
+# policy of A for mark 5 (SA 0x7001, which B does not know) must not take
+# pings that C marks 5; they go by the unmarked policy and get through.
+mark_pol() {	# mark_pol SEL_DST
+	ip -n "$A" xfrm policy add dir out src "$2" dst "$1" mark 5 mask 0xff if_id 1 \
+		priority 10 tmpl src $UNDER4_A dst $UNDER4_B proto esp reqid 0x7001 mode tunnel
+}
+marked() {
+	sa "$A" $UNDER4_A $UNDER4_B 0x7001 $KEY_AB 1 &&
+	mark_pol 172.16.1.2/32 0.0.0.0/0 && mark_pol fd01::2/128 ::/0
+}
+check "A: SA 0x7001 and policies for mark 5 to 172.16.1.2 and fd01::2" marked
+pk0=$(sa_pk "$A" $UNDER4_A $UNDER4_B $SPI_AB)
+check "IPv4 pings marked 5 in C get through" \
+	ip netns exec "$C" ping -q -c 2 -i 0.3 -W 2 -m 5 172.16.1.2
+check "IPv6 pings marked 5 in C get through" \
+	ip netns exec "$C" ping -q -c 2 -i 0.3 -W 2 -m 5 fd01::2
+check_eq "... SA 0x7001 (A's policies for mark 5) carried none of them" 0 \
+	"$(sa_pk "$A" $UNDER4_A $UNDER4_B 0x7001)"
+check_ge "... the unmarked policy's SA carried all four" $((pk0 + 4)) \
+	"$(sa_pk "$A" $UNDER4_A $UNDER4_B $SPI_AB)"
+ip -n "$A" xfrm policy delete dir out src 0.0.0.0/0 dst 172.16.1.2/32 mark 5 mask 0xff if_id 1
+ip -n "$A" xfrm policy delete dir out src ::/0 dst fd01::2/128 mark 5 mask 0xff if_id 1
 
 # Root of another user namespace may use the device, not re-bind it.
 if command -v unshare >/dev/null && command -v nsenter >/dev/null; then
