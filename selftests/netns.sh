@@ -83,7 +83,13 @@ mark_pol() {	# mark_pol SEL_DST
 	ip -n "$A" xfrm policy add dir out src "$2" dst "$1" mark 5 mask 0xff if_id 1 \
 		priority 10 tmpl src $UNDER4_A dst $UNDER4_B proto esp reqid 0x7001 mode tunnel
 }
+# (A's policies of tunnel_pair rank after it: priority 100 instead of 0.)
 marked() {
+	local sel
+	for sel in 0.0.0.0/0 ::/0; do
+		ip -n "$A" xfrm policy update dir out src $sel dst $sel if_id 1 priority 100 \
+			tmpl src $UNDER4_A dst $UNDER4_B proto esp reqid $SPI_AB mode tunnel || return 1
+	done
 	sa "$A" $UNDER4_A $UNDER4_B 0x7001 $KEY_AB 1 &&
 	mark_pol 172.16.1.2/32 0.0.0.0/0 && mark_pol fd01::2/128 ::/0
 }

@@ -6,6 +6,8 @@
 # tunnel-mode SA of the device's if_id, may take that shortcut:
 #   - NAT-T (ESP in UDP 4500) host-to-host in tunnel mode works (no loop);
 #   - outer IPv4 fragments of our ESP leave as they are (not re-encrypted);
+#   - ESP of the device's SA that tc redirects into it from another device
+#     is not passed on as its own (xfrm did not route it there);
 #   - crafted ESP with an SA's addresses and SPI, sent into a device that
 #     was moved to another namespace or forwarded in from a LAN host, is
 #     encrypted like any packet: never sent on as crafted.
@@ -95,6 +97,42 @@ check_ge "fragments: ESP leaves in outer IPv4 fragments" 2 \
 	"$(capture_count "$B" veth0 'ip proto 50 and (ip[6:2] & 0x3fff != 0)')"
 check_eq "fragments: no echo in clear" 0 "$(capture_count "$B" veth0 'icmp')"
 check_eq "fragments: no routing loop counted" 0 "$(counter "$A" ipsec1 tx_looped_route)"
+
+# --- ESP of ours that xfrm did not route into the device -------------------
+# A tunnel-mode SA of if_id 1 towards 10.77.0.2, reached through dm0 (a
+# dummy device): its ESP leaves through dm0, where tc redirects it into
+# ipsec1 with the control block xfrm left. It was not routed into ipsec1
+# by xfrm (its route is dm0's): no shortcut, it is treated as any packet
+# (no policy of if_id 1 takes 10.77.0.2: dropped as "no SA").
+mirred_setup() {
+	ip -n "$A" link add dm0 type dummy &&
+	ip -n "$A" link set dm0 up &&
+	ip -n "$A" addr add 10.77.0.1/24 dev dm0 &&
+	sa "$A" $UNDER4_A 10.77.0.2 0x800 $KEY_AB 1 &&
+	pol "$A" out 0.0.0.0/0 172.30.0.0/24 $UNDER4_A 10.77.0.2 0x800 1 &&
+	ip -n "$A" route add 172.30.0.0/24 dev ipsec1 &&
+	tc -n "$A" qdisc add dev dm0 clsact &&
+	tc -n "$A" filter add dev dm0 egress protocol ip matchall \
+		action mirred egress redirect dev ipsec1
+}
+if ! command -v tc >/dev/null; then
+	skip "redirected: ESP redirected into ipsec1 by tc" "tc is not installed"
+elif check "redirected: SA 0x800 (if_id 1) to 10.77.0.2 via dm0, whose egress tc redirects into ipsec1" \
+	mirred_setup; then
+	own0=$(counter "$A" ipsec1 tx_own_esp)
+	pk0=$(sa_pk "$A" $UNDER4_A 10.77.0.2 0x800)
+	capture_start "$B" veth0
+	ip netns exec "$A" ping -q -c 3 -i 0.3 -W 1 172.30.0.5 >/dev/null 2>&1
+	capture_stop
+	check_ge "redirected: SA 0x800 encrypted the 3 pings" $((pk0 + 3)) \
+		"$(sa_pk "$A" $UNDER4_A 10.77.0.2 0x800)"
+	check_eq "redirected: not passed on as the device's own ESP" "$own0" \
+		"$(counter "$A" ipsec1 tx_own_esp)"
+	check_eq "redirected: none of it on the wire to B" 0 \
+		"$(capture_count "$B" veth0 'dst host 10.77.0.2')"
+	tc -n "$A" qdisc del dev dm0 clsact
+	ip -n "$A" link del dm0
+fi
 
 # --- crafted ESP forwarded in from a LAN host -------------------------------
 # L sends ESP it made up, with A's and B's addresses and A's outbound SPI;
