@@ -40,8 +40,13 @@ void ipsecif_scrub(struct sk_buff *skb, bool xnet)
 	nf_reset_trace(skb);
 	if (!xnet)
 		return;
+	/* As skb_scrub_packet() does, the secpath included (checked). */
 	ipvs_reset(skb);
-	secpath_reset(skb);
+	skb_ext_reset(skb);
+#ifdef CONFIG_NET_SWITCHDEV
+	skb->offload_fwd_mark = 0;
+	skb->offload_l3_fwd_mark = 0;
+#endif
 	skb_orphan(skb);
 	skb->mark = 0;
 }

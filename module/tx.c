@@ -105,6 +105,19 @@ static bool ipsecif_xfrm_made(const struct sk_buff *skb)
 #endif
 }
 
+/*
+ * xfrm routed the transformed packet into @dev: its route is the device's.
+ * A packet that tc, a bridge or OVS redirects into the device from
+ * another one keeps another route, whatever its control block says.
+ */
+static bool ipsecif_routed_in(const struct sk_buff *skb,
+			      const struct net_device *dev)
+{
+	const struct dst_entry *dst = skb_dst(skb);
+
+	return dst && dst->dev == dev;
+}
+
 /* The outer header of a transformed packet, as ipsecif_own_esp() needs it. */
 struct ipsecif_outer {
 	unsigned short family;
@@ -180,9 +193,10 @@ static struct xfrm_state *ipsecif_outer_sa(struct ipsecif *sif,
 /*
  * Tunnel-mode SAs look up their outer route themselves, ignoring the
  * attached device: when the peer is routed into the device, the encrypted
- * packet comes back here. It passes on unchanged only if xfrm made it,
- * in the device's own namespace, with a tunnel-mode SA of the device's
- * if_id (plain ESP, NAT-T, or an outer IPv4 fragment of either).
+ * packet comes back here. It passes on unchanged only if xfrm made it and
+ * routed it here, in the device's own namespace, with a tunnel-mode SA of
+ * the device's if_id (plain ESP, NAT-T, or an outer IPv4 fragment of
+ * either).
  * Anything else, crafted ESP included, is treated as any other packet.
  */
 static bool ipsecif_own_esp(struct ipsecif *sif, struct net_device *dev,
@@ -193,7 +207,7 @@ static bool ipsecif_own_esp(struct ipsecif *sif, struct net_device *dev,
 	bool own;
 
 	if (!net_eq(sif->net, dev_net(dev)) || !ipsecif_xfrm_made(skb) ||
-	    !ipsecif_outer(skb, &o))
+	    !ipsecif_routed_in(skb, dev) || !ipsecif_outer(skb, &o))
 		return false;
 	x = ipsecif_outer_sa(sif, skb, &o);
 	if (!x)
@@ -459,6 +473,9 @@ netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
 
 	if (!ipsecif_tx_sane(skb))
 		goto malformed;
+	/* A mark of the namespace the device was moved to means nothing here. */
+	if (!net_eq(sif->net, dev_net(dev)))
+		skb->mark = 0;
 	/* Before ipsecif_flow(), which clears the IP control block. */
 	if (link && ipsecif_own_esp(sif, dev, skb, if_id)) {
 		if (ipsecif_xmit_link(sif, dev, skb, link))
