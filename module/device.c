@@ -106,6 +106,7 @@ static void ipsecif_dev_uninit(struct net_device *dev)
 	rhashtable_remove_fast(&in->table, &sif->node,
 			       ipsecif_rht_params);
 	list_del(&sif->list);
+	list_del_init(&sif->stale_node);
 }
 
 /*
@@ -155,9 +156,12 @@ const struct net_device_ops ipsecif_netdev_ops = {
 
 static void ipsecif_setup(struct net_device *dev)
 {
+	struct ipsecif *sif = netdev_priv(dev);
+
 	dev->netdev_ops = &ipsecif_netdev_ops;
 	dev->ethtool_ops = &ipsecif_ethtool_ops;
-	spin_lock_init(&((struct ipsecif *)netdev_priv(dev))->link_lock);
+	spin_lock_init(&sif->link_lock);
+	INIT_LIST_HEAD(&sif->stale_node);
 	dev->type = ARPHRD_NONE;
 	dev->flags = IFF_NOARP;
 	dev->hard_header_len = 0;
@@ -521,6 +525,8 @@ static int ipsecif_net_init(struct ipsecif_net *in, struct net *net)
 	int err;
 
 	INIT_LIST_HEAD(&in->devs);
+	INIT_LIST_HEAD(&in->stale);
+	ipsecif_xfrmi_net_init(in);
 	ipsecif_mtu_net_init(in);
 	ipsecif_bundle_net_init(in, net);
 	err = rhashtable_init(&in->table, &ipsecif_rht_params);
@@ -551,6 +557,7 @@ static void ipsecif_net_destroy(struct ipsecif_net *in)
 	ipsecif_bundle_net_exit(in);
 	WARN_ON_ONCE(!list_empty(&in->devs));
 	rhashtable_destroy(&in->table);
+	ipsecif_xfrmi_net_exit(in);
 }
 
 /*

@@ -9,6 +9,7 @@
 #include <linux/rhashtable-types.h>
 #include <linux/seqlock.h>
 #include <linux/u64_stats_sync.h>
+#include <linux/xarray.h>
 #include <net/flow.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
@@ -87,6 +88,7 @@ struct ipsecif_bundle_key {
 struct ipsecif {
 	struct rhash_head node;		/* in net's table, keyed by if_id */
 	struct list_head list;		/* net's list of devices, under RTNL */
+	struct list_head stale_node;	/* in net's stale list (mtu.c); RTNL */
 	struct net_device *dev;
 	struct net *net;
 	u32 if_id;			/* key: change only while unhashed */
@@ -110,6 +112,10 @@ struct ipsecif {
 struct ipsecif_net {
 	struct rhashtable table;	/* if_id -> struct ipsecif, RCU */
 	struct list_head devs;		/* all devices, under RTNL */
+	struct list_head stale;		/* devices whose MTU is stale; RTNL */
+	/* xfrm devices living here, by ifindex (xfrmi.c); RTNL */
+	struct xarray xfrmi_devs;
+	bool xfrmi_untracked;		/* one could not be stored: walk */
 	bool ready;			/* init has run, pre_exit has not */
 	spinlock_t work_lock;		/* ready vs. queueing the works */
 	struct work_struct mtu_work;	/* SAs changed: update MTUs */
@@ -215,6 +221,9 @@ netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev);
 int ipsecif_xfrmi_init(void);
 void ipsecif_xfrmi_exit(void);
 struct net_device *ipsecif_xfrmi_find(struct net *net, u32 if_id);
+void ipsecif_xfrmi_track(struct net_device *dev, unsigned long event);
 void ipsecif_xfrmi_warn(struct net_device *dev, unsigned long event);
+void ipsecif_xfrmi_net_init(struct ipsecif_net *in);
+void ipsecif_xfrmi_net_exit(struct ipsecif_net *in);
 
 #endif /* _IPSECIF_H */

@@ -231,6 +231,8 @@ static int ipsecif_netdev_event(struct notifier_block *nb,
 	switch (event) {
 	case NETDEV_REGISTER:
 	case NETDEV_UNREGISTER:
+		ipsecif_xfrmi_track(dev, event);
+		fallthrough;
 	case NETDEV_CHANGE:
 		ipsecif_xfrmi_warn(dev, event);
 		break;

@@ -104,6 +104,9 @@ void ipsecif_mtu_stale(struct ipsecif *sif)
 {
 	ASSERT_RTNL();
 	sif->sa_sum.stale = true;
+	if (list_empty(&sif->stale_node))
+		list_add_tail(&sif->stale_node,
+			      &ipsecif_pernet(sif->net)->stale);
 }
 
 /**
@@ -112,35 +115,31 @@ void ipsecif_mtu_stale(struct ipsecif *sif)
  *
  * One walk over the namespace's SAs serves every stale device, so that a
  * rekey, or a link that many devices wait for coming back, costs the SAs
- * plus the devices, not their product.
+ * plus the devices, not their product; only the stale devices are visited,
+ * so that creating a device costs the same with 10,000 others.
  * Context: RTNL held.
  */
 void ipsecif_mtu_refresh(struct ipsecif_net *in)
 {
 	struct xfrm_state_walk walk;
+	struct ipsecif *sif, *next;
 	struct net_device *link;
-	struct ipsecif *sif;
-	bool any = false;
 
 	ASSERT_RTNL();
-	list_for_each_entry(sif, &in->devs, list) {
-		if (!sif->sa_sum.stale)
-			continue;
+	if (list_empty(&in->stale))
+		return;
+	list_for_each_entry(sif, &in->stale, stale_node) {
 		link = ipsecif_mtu_link(sif);
 		sif->sa_sum = (struct ipsecif_sa_sum){
 			.stale = true, .mtu = U32_MAX,
 			.link_mtu = link ? READ_ONCE(link->mtu) : ETH_DATA_LEN,
 		};
-		any = true;
 	}
-	if (!any)
-		return;
 	xfrm_state_walk_init(&walk, 0, NULL);
 	xfrm_state_walk(in->net, &walk, ipsecif_sa_measure, in->net);
 	xfrm_state_walk_done(&walk, in->net);
-	list_for_each_entry(sif, &in->devs, list) {
-		if (!sif->sa_sum.stale)
-			continue;
+	list_for_each_entry_safe(sif, next, &in->stale, stale_node) {
+		list_del_init(&sif->stale_node);
 		sif->sa_sum.stale = false;
 		ipsecif_mtu_apply(sif);
 	}

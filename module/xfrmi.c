@@ -37,6 +37,16 @@ static bool netif_is_xfrmi(const struct net_device *dev)
 	       !strcmp(dev->rtnl_link_ops->kind, "xfrm");
 }
 
+/* @dev is an xfrm device of @net bound to @if_id. */
+static bool ipsecif_xfrmi_has(struct net *net, struct net_device *dev,
+			      u32 if_id)
+{
+	const struct xfrm_if *xi = netdev_priv(dev);
+
+	return net_eq(xi->net, net) && !xi->p.collect_md &&
+	       xi->p.if_id == if_id;
+}
+
 /**
  * ipsecif_xfrmi_find() - an xfrm device bound to @if_id in @net
  * @net: the namespace of the SAs and policies
@@ -46,26 +56,81 @@ static bool netif_is_xfrmi(const struct net_device *dev)
  * would take the decrypted traffic of an xfrm device with the same if_id.
  * Only devices still in @net are seen (an xfrm device moved elsewhere
  * keeps its if_id in @net, but walking every namespace is not worth it).
+ * Only the namespace's xfrm devices are visited, none where it has none
+ * (ipsecif_xfrmi_track()), not every device of the namespace: creating
+ * 10,000 ipsec devices is then linear, not quadratic. Their if_ids are
+ * read here, not remembered: an xfrm device changed while down announces
+ * nothing.
  *
  * Context: RTNL held.
  * Return: the device, or NULL.
  */
 struct net_device *ipsecif_xfrmi_find(struct net *net, u32 if_id)
 {
+	struct ipsecif_net *in = ipsecif_pernet(net);
 	struct net_device *dev;
+	unsigned long i;
 
 	ASSERT_RTNL();
-	for_each_netdev(net, dev) {
-		const struct xfrm_if *xi;
-
-		if (!netif_is_xfrmi(dev))
-			continue;
-		xi = netdev_priv(dev);
-		if (net_eq(xi->net, net) && !xi->p.collect_md &&
-		    xi->p.if_id == if_id)
-			return dev;
+	if (!in || !in->ready)
+		return NULL;
+	if (!in->xfrmi_untracked) {
+		xa_for_each(&in->xfrmi_devs, i, dev)
+			if (ipsecif_xfrmi_has(net, dev, if_id))
+				return dev;
+		return NULL;
 	}
+	for_each_netdev(net, dev)
+		if (netif_is_xfrmi(dev) && ipsecif_xfrmi_has(net, dev, if_id))
+			return dev;
 	return NULL;
+}
+
+/**
+ * ipsecif_xfrmi_track() - keep the list of a namespace's xfrm devices
+ * @dev: a device registered or unregistered (moving it to another
+ *	namespace is both)
+ * @event: NETDEV_REGISTER or NETDEV_UNREGISTER
+ *
+ * Should the list run out of memory, ipsecif_xfrmi_find() walks every
+ * device of the namespace from then on.
+ * Context: RTNL held (netdev notifier).
+ */
+void ipsecif_xfrmi_track(struct net_device *dev, unsigned long event)
+{
+	struct ipsecif_net *in;
+
+	if (!netif_is_xfrmi(dev))
+		return;
+	in = ipsecif_pernet(dev_net(dev));
+	if (!in || !in->ready)
+		return;
+	if (event == NETDEV_UNREGISTER)
+		xa_erase(&in->xfrmi_devs, dev->ifindex);
+	else if (xa_err(xa_store(&in->xfrmi_devs, dev->ifindex, dev,
+				 GFP_KERNEL)))
+		in->xfrmi_untracked = true;
+}
+
+/**
+ * ipsecif_xfrmi_net_init() - a namespace's list of xfrm devices, empty
+ * @in: the namespace's state
+ *
+ * Filled by the NETDEV_REGISTER events that come with every device, those
+ * that registering our notifier replays included.
+ */
+void ipsecif_xfrmi_net_init(struct ipsecif_net *in)
+{
+	xa_init(&in->xfrmi_devs);
+}
+
+/**
+ * ipsecif_xfrmi_net_exit() - free the list, its devices gone or going
+ * @in: the namespace's state, no longer ready (nothing reads the list)
+ */
+void ipsecif_xfrmi_net_exit(struct ipsecif_net *in)
+{
+	xa_destroy(&in->xfrmi_devs);
 }
 
 /**
