@@ -11,7 +11,8 @@
 #   make check-busy      the same while CPU hogs keep every host core busy
 #   make demo            the main job, end to end, in a VM
 #   make bench           ipsecif vs xfrmi vs policy-based IPsec, one VM boot
-#                        (BENCH=endpoint or BENCH=gateway: one topology)
+#                        (BENCH=endpoint or BENCH=gateway: one topology;
+#                        BENCH=scale: 10,000 devices of each kind created)
 #   make lint            checkpatch --strict, sparse (C=2) and W=1
 #   make deb             ipsecif-dkms and ipsecif .debs into build/deb, lintian
 

@@ -11,9 +11,10 @@
 # afterwards that its outbound SA carried the traffic, or the benchmark
 # fails: a figure for traffic that was not encrypted would be a lie.
 #
-#   bench.sh [--only endpoint|gateway] [ROUNDS [SECONDS [VARIANT|LOAD...]]]
+#   bench.sh [--only endpoint|gateway|scale] [ROUNDS [SECONDS [VARIANT|LOAD...]]]
 #   (both topologies, 3 rounds of 5 s, all variants and loads; the flood
-#   is a gateway load only)
+#   is a gateway load only; scale: 10,000 devices of each kind created,
+#   scale.sh, only when asked for)
 set -u
 cd "$(dirname "$0")" || exit 1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -61,6 +62,12 @@ for x in "$@"; do
 	*) args+=("$x") ;;
 	esac
 done
+# Device creation at scale (scale.sh): asked for by name only.
+if [ "$ONLY" = scale ]; then
+	bash ./scale.sh "$ROUNDS" "${SCALE_COUNT:-10000}" || exit 1
+	echo "bench: DONE"
+	exit 0
+fi
 if [ "$ONLY" != gateway ] && [ $loads = 0 ] && [[ " $* " = *" flood "* ]]; then
 	echo "bench: endpoint: skipped, the flood is a gateway load"
 elif [ "$ONLY" != gateway ]; then

@@ -540,6 +540,8 @@ for k in $KERNELS; do
 	scale=${IPSECIF_SCALE_DEVICES:-$scale} fuzz=${NLFUZZ_COUNT:-$fuzz}
 	echo "# $k: volumes: $scale devices (basic), $fuzz fuzzed requests (nlfuzz)"
 	guest="TEST_TIMEOUT=$per_test LANES=$LANES IPSECIF_SCALE_DEVICES=$scale NLFUZZ_COUNT=$fuzz"
+	# A seed to replay (selftests/oracle.sh prints it).
+	guest+="${ORACLE_SEED:+ ORACLE_SEED=$ORACLE_SEED}"
 	guest+=" bash /srv/ipsecif-$KVER/selftests/vm/guest.sh /srv/ipsecif-out-$KVER $TESTS"
 	mkdir "$OUT/claims"
 	start=$(date +%s)
