@@ -1,0 +1,59 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# ICMP errors from a remote host cost ipsec devices nothing.
+# Each ICMPv6 Packet Too Big a host accepts creates a path MTU exception,
+# which changes the IPv6 route generation; the bundle cache once took that
+# generation for a sign that policies had changed: every accepted PTB made
+# every device fall back to a bundle lookup per flow and walk all policies
+# and SAs under RTNL (ipsecif_mask_work). A remote host needs only the
+# port of a UDP socket (an IKE daemon's) to send them.
+#
+# Topology: wire() A -- veth0 -- B; ipsec1 (if_id 1) on A attached to veth0,
+# tunnel_pair 1 (IPv4 outer, policies of both inner families).
+# ptbflood.py: B sends A ROUNDS PTBs and as many ICMPv4 "fragmentation
+# needed", each creating an exception (counted on A), interleaved with a
+# datagram from each of 32 IPv4 and 32 IPv6 flows into ipsec1. Checked:
+# the exceptions were made, no mask walk ran, at most 2 bundle lookups,
+# every datagram was encrypted with ipsec1's SA.
+source "$(dirname "$0")/lib.sh"
+
+load_module || ksft_skip_all "ipsecif module not available"
+wire || ksft_skip_all "cannot create namespaces and veth"
+command -v python3 >/dev/null || ksft_skip_all "python3 is not installed"
+probe_add mask p ipsecif:ipsecif_mask_work ||
+	ksft_skip_all "kprobes on the module's workers are not available"
+ROUNDS=${PTB_ROUNDS:-150}	# at most 250: a wire address each
+FLOWS=32
+
+require "ipsec1 on A, attached to veth0" ipsec_end "$A" 1 1
+require "tunnel_pair 1: SAs and policies of both inner families" tunnel_pair 1
+pair_spis 1
+exceptions6() { ip -n "$A" -6 route show cache | grep -c '^fd00::7:'; }
+exceptions4() { ip -n "$A" route show cache | grep -c '^10\.0\.0\.'; }
+e6=$(exceptions6) e4=$(exceptions4)
+
+flood() { taskset -c 0 python3 "$SELFTESTS/ptbflood.py" "$A" "$B" "$1" $FLOWS; }
+require "ipsec1's masks are current (a pass over the flows costs no lookup)" flood warm
+walks0=$(probe_count mask)
+sa0=$(sa_pk "$A" $UNDER4_A $UNDER4_B $SPI_AB)
+l0=$(counter "$A" ipsec1 tx_bundle_lookups)
+out=$(flood "$ROUNDS")
+rc=$?
+info "$out"
+[ $rc = 0 ] || nok "ptbflood.py ran (exit $rc)"
+sent=$(sed -n 's/^sent //p' <<<"$out")
+l1=$(counter "$A" ipsec1 tx_bundle_lookups)
+walks1=$(probe_count mask)
+info "lookups $l0 -> $l1, mask walks $walks0 -> $walks1"
+
+check_ge "the flood made $ROUNDS IPv6 path MTU exceptions on A" \
+	$((e6 + ROUNDS)) "$(exceptions6)"
+check_ge "... and $ROUNDS IPv4 ones" $((e4 + ROUNDS)) "$(exceptions4)"
+check_eq "ipsec1 was sent $((ROUNDS * FLOWS * 2)) datagrams during the flood" \
+	$((ROUNDS * FLOWS * 2)) "${sent:-0}"
+check_ge "... all encrypted with A's SA $SPI_AB" $((sa0 + ROUNDS * FLOWS * 2)) \
+	"$(sa_pk "$A" $UNDER4_A $UNDER4_B $SPI_AB)"
+at_most "bundle lookups during the flood of both families: at most 2" $((l0 + 2)) "$l1"
+at_most "mask walks during the flood: at most 1" $((walks0 + 1)) "$walks1"
+
+ksft_exit
