@@ -67,6 +67,28 @@ capture_stop
 check_ge "encrypted on A's wire" 4 "$(capture_count "$B" veth0 'ip proto 50')"
 check_eq "nothing in clear" 0 "$(capture_count "$B" veth0 'icmp or (icmp6 and ip6[40]==128)')"
 check_ge "counters of the moved device" 4 "$(dev_stat "$C" ipsec1 rx_packets)"
+
+# Its if_id and link select SAs and devices of A: they change only there,
+# whoever asks from C (changelink cannot check the credentials of the
+# socket that sent the request, as rtnetlink does for C's own namespace).
+cnl() { ip netns exec "$C" python3 "$SELFTESTS/ipsecnl.py" "$@" 2>&1; }
+refused() {	# refused DESC ARGS...: EPERM with the message that says why
+	local out
+	if out=$(cnl set ipsec1 "${@:2}"); then
+		nok "$1"
+	elif grep -q "move it back" <<<"$out"; then
+		ok "$1"
+	else
+		nok "$1"
+		echo "#   $out"
+	fi
+}
+refused "C's root may not change the moved device's if_id" if_id 2
+refused "... nor its link" link 1
+refused "... nor its link by name" link_name lo
+check "... a request that keeps them is accepted" cnl set ipsec1 if_id 1
+check_eq "... they are as they were" "kind ipsec link $(ip -n "$A" -j link show veth0 | jq '.[0].ifindex') if_id 1" \
+	"$(cnl show ipsec1)"
 check_fail "the if_id stays taken in A, the birth namespace" \
 	ip -n "$A" link add ipsec1 type ipsec
 
@@ -121,7 +143,7 @@ if command -v unshare >/dev/null && command -v nsenter >/dev/null; then
 		uns ip link show ipsec5
 	check "its root may bring it up" uns ip link set ipsec5 up
 	out=$(uns python3 "$SELFTESTS/ipsecnl.py" set ipsec5 if_id 1 2>&1)
-	if [ $? != 0 ] && grep -q "CAP_NET_ADMIN in the namespace the device was created" <<<"$out"; then
+	if [ $? != 0 ] && grep -q "move it back" <<<"$out"; then
 		ok "its root may not change if_id (SAs of the birth namespace)"
 	else
 		nok "its root may not change if_id (SAs of the birth namespace)"

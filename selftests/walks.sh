@@ -11,10 +11,18 @@
 #    families) of if_id 7 added and deleted: no walk;
 #  - M has ipsec1 (if_id 1): the same churn of if_id 7: no walk;
 #  - then one SA of if_id 1 in M: the workers run (the probes work).
+# And an SA event of one device costs another nothing: A has ipsec1 and
+# ipsec2 attached to veth0 (ipsec1 moved to C, where its automatic MTU
+# changes flush no route of A), tunnel_pair 2 gives ipsec2 a tunnel to B, and
+# 32 flows of each family into ipsec2 find their bundles cached; SAs of
+# ipsec1's if_id come and go (the workers run for ipsec1): ipsec2's next
+# pass over its flows costs no bundle lookup. (Once every SA event of the
+# namespace flushed every device's bundles and made its masks stale.)
 source "$(dirname "$0")/lib.sh"
 
 load_module || ksft_skip_all "ipsecif module not available"
 mkns N M || ksft_skip_all "cannot create namespaces"
+wire && mkns C || ksft_skip_all "cannot create namespaces and veth"
 probe_add mtu p ipsecif:ipsecif_mtu_work && probe_add mask p ipsecif:ipsecif_mask_work ||
 	ksft_skip_all "kprobes on the module's workers are not available"
 ROUNDS=${WALKS_ROUNDS:-25}
@@ -56,5 +64,46 @@ check "... and the mask worker" wait_for 100 probe_reaches mask $((mask0 + 1))
 at_most "MTU worker: no run for the $((ROUNDS * 8 * 2)) events of if_id 7 (runs in all)" \
 	$((mtu0 + 2)) "$(probe_count mtu)"
 at_most "mask worker: no run for them either (runs in all)" $((mask0 + 2)) "$(probe_count mask)"
+
+# --- one device's SA events and another's bundles -------------------------
+# ipsec1 lives in C: changing a device's MTU flushes its namespace's IPv4
+# route cache, and with it the outer route of every bundle there.
+two_devices() {
+	ipsec_end "$A" 1 1 && ip -n "$A" link set ipsec1 netns "$C" &&
+	ipsec_end "$A" 2 1 && tunnel_pair 2
+}
+flows() { taskset -c 0 python3 "$SELFTESTS/flows.py" "$A" ipsec2 2 32 "$1"; }
+mtu1() { ip -n "$C" -j link show ipsec1 | jq -r '.[0].mtu'; }
+require "A: ipsec1 (moved to C) and ipsec2 attached to veth0, a tunnel of ipsec2's if_id to B" two_devices
+natt_add() {
+	ip -n "$A" xfrm state add src $UNDER4_A dst $UNDER4_B proto esp spi 0x3100 \
+		mode tunnel aead 'rfc4106(gcm(aes))' $KEY_AB 128 if_id 1 flag af-unspec \
+		encap espinudp 4500 4500 0.0.0.0
+}
+natt_del() { ip -n "$A" xfrm state delete src $UNDER4_A dst $UNDER4_B proto esp spi 0x3100; }
+mtu_is() { [ "$(mtu1)" = "$1" ]; }
+mtu_not() { ! mtu_is "$1"; }
+no_sa=$(mtu1)
+# ipsec1's MTU with a NAT-T SA, which none of the SAs below gives it
+check "ipsec1: an SA with NAT-T" natt_add
+check "... changes ipsec1's MTU" wait_for 100 mtu_not "$no_sa"
+with_natt=$(mtu1)
+check "... deleted" natt_del
+check "... ipsec1's MTU is back ($no_sa)" wait_for 100 mtu_is "$no_sa"
+require "ipsec2: 32 flows of each family find their bundles cached" flows warm
+sa1() {
+	local i
+	for ((i = 1; i <= 10; i++)); do
+		sa "$A" $UNDER4_A $UNDER4_B $((0x3000 + i)) $KEY_AB 1 &&
+		ip -n "$A" xfrm state delete src $UNDER4_A dst $UNDER4_B proto esp \
+			spi $((0x3000 + i)) || return 1
+	done
+	natt_add
+}
+check "A: 10 SAs of ipsec1's if_id added and deleted, then the NAT-T one again" sa1
+# Workers run one at a time: the MTU of the NAT-T SA means that one ran
+# after all those events.
+check "... the MTU worker ran after the last ($with_natt)" wait_for 100 mtu_is "$with_natt"
+check_eq "ipsec2: a pass over its 64 flows costs no bundle lookup" 0 "$(flows pass)"
 
 ksft_exit

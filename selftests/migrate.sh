@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# MOBIKE: an IKE daemon (libreswan, strongSwan) moves a tunnel's SAs to
+# new addresses, or behind a NAT, with XFRM_MSG_MIGRATE. xfrm replaces the
+# SAs and tells the key managers with their .migrate callback, with no SA
+# notification: the device's automatic MTU, headroom and cached bundles
+# must follow all the same.
+#
+# Topology: wire() A -- veth0 -- B; ipsec1 (if_id 1) on A attached to
+# veth0 (automatic MTU), tunnel_pair 1. A's outbound SA is migrated twice
+# (migrate.py): NAT-T added at the same IPv4 addresses (8 bytes more of
+# overhead), then to the IPv6 addresses of the wire (20 more). After each,
+# ipsec1's MTU follows, and 32 flows of each inner family are encrypted
+# with the migrated SA. (Only A's SAs move: B does not decrypt them.)
+source "$(dirname "$0")/lib.sh"
+
+load_module || ksft_skip_all "ipsecif module not available"
+wire || ksft_skip_all "cannot create namespaces and veth"
+command -v python3 >/dev/null || ksft_skip_all "python3 is not installed"
+
+require "ipsec1 on A, attached to veth0" ipsec_end "$A" 1 1
+require "tunnel_pair 1: SAs and policies of both inner families" tunnel_pair 1
+pair_spis 1
+mtu() { ip -n "$A" -j link show ipsec1 | jq -r '.[0].mtu'; }
+mtu_is() { [ "$(mtu)" = "$1" ]; }
+flows() { taskset -c 0 python3 "$SELFTESTS/flows.py" "$A" ipsec1 1 32 "$1"; }
+# migrate OLD_SRC OLD_DST NEW_SRC NEW_DST [natt]: A's outbound SA
+migrate() {
+	ip netns exec "$A" python3 "$SELFTESTS/migrate.py" 1 "$1" "$2" "$3" "$4" \
+		"$SPI_AB" "${@:5}"
+}
+out=$(migrate $UNDER4_A $UNDER4_B $UNDER4_A $UNDER4_B 2>&1)
+[ $? = 4 ] && ksft_skip_all "$out"
+[ -z "$out" ] || { info "$out"; ksft_skip_all "XFRM_MSG_MIGRATE with if_id is refused"; }
+# (that migration changed nothing: the same addresses, no NAT-T)
+before=$(mtu)
+require "ipsec1's MTU counts the tunnel's SAs" mtu_is "$before"
+require "ipsec1: 32 flows of each family find their bundles cached" flows warm
+
+# step DESC OLD_SRC OLD_DST NEW_SRC NEW_DST DELTA [natt]
+step() {
+	local desc=$1 ns=$4 nd=$5 delta=$6 p0 mig
+	mig=$(migrate "$2" "$3" "$ns" "$nd" "${@:7}")
+	check "$desc: A's outbound SA migrated" test -z "$mig"
+	[ -z "$mig" ] || info "$mig"
+	check "$desc: ... it is at $ns to $nd" \
+		test -n "$(ip -n "$A" xfrm state get src "$ns" dst "$nd" proto esp spi "$SPI_AB")"
+	check "$desc: ipsec1's MTU follows: $delta less ($((before - delta)))" \
+		wait_for 100 mtu_is $((before - delta))
+	p0=$(sa_pk "$A" "$ns" "$nd" "$SPI_AB")
+	check "$desc: a pass over 64 flows into ipsec1" flows pass
+	check_ge "$desc: ... all encrypted with the migrated SA" $((${p0:-0} + 64)) \
+		"$(sa_pk "$A" "$ns" "$nd" "$SPI_AB")"
+}
+step "NAT-T" $UNDER4_A $UNDER4_B $UNDER4_A $UNDER4_B 8 natt
+step "to IPv6" $UNDER4_A $UNDER4_B $UNDER6_A $UNDER6_B 28
+
+ksft_exit
