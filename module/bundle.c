@@ -21,14 +21,24 @@
  * few bundles per CPU keyed by the masked flow: one 0.0.0.0/0 policy makes
  * every flow of a family share one bundle, whatever its ports.
  *
- * A mask is valid while nothing it was derived from may have changed:
- * inserting a policy bumps the family's route generation (rt_genid), and
- * xfrm tells our key manager of every SA added, changed or deleted
- * (ipsecif_bundle_xfrm_changed()). A stale mask is not used: the packet is
- * keyed by its whole flow, as a socket would be, and a worker computes the
- * mask again. An SA that names ports (no IKE daemon installs one: they
- * leave ports to the policies) counts from its notification on, which
- * follows its insertion in the same system call.
+ * A mask is valid while nothing it was derived from may have changed. xfrm
+ * links every policy it inserts at the head of the namespace's list of
+ * policies, under its lock, before any lookup can return it: the mask
+ * records that head and holds a reference on the policy there, so that no
+ * other can take its address; a head that moved means policies may have
+ * been inserted. xfrm tells our key manager of every SA added, changed or
+ * deleted (ipsecif_bundle_xfrm_changed()). A stale mask is not used: the
+ * packet is keyed by its whole flow, as a socket would be, and a worker
+ * computes the mask again. An SA that names ports (no IKE daemon installs
+ * one: they leave ports to the policies) counts from its notification on,
+ * which follows its insertion in the same system call.
+ *
+ * The route generations are not a sign of new policies, though xfrm bumps
+ * them on each insertion: any route change bumps them too, and IPv6's
+ * changes with every path MTU exception, which a remote host creates with
+ * each ICMPv6 Packet Too Big it sends. Only when the head of the list is a
+ * dump in progress (which no reference can hold) does a mask also depend
+ * on its family's route generation.
  *
  * xfrm invalidates a cached bundle as it does a socket's (dst_check(): SA
  * or policy replaced or deleted, route changed, device down). Cached
@@ -112,13 +122,36 @@ static struct ipsecif_flowmask *ipsecif_mask_of(struct net *net, u32 if_id,
 	return sif ? &sif->mask_next[ipsecif_family_index(family)] : NULL;
 }
 
+/* A walk in chunks (ipsecif_mask_walk()): where the next one starts. */
+struct ipsecif_mask_walker {
+	struct net *net;
+	int pause;	/* before the entry of this count */
+};
+
+/*
+ * Whether a walk callback should stop the walk at entry @count, to let
+ * the caller reschedule: once every IPSECIF_WALK_CHUNK entries. The walk
+ * resumes with the same entry and count, which then goes through.
+ */
+static bool ipsecif_walk_pause(int count, int *pause)
+{
+	if (count < *pause)
+		return false;
+	*pause = count + IPSECIF_WALK_CHUNK;
+	return true;
+}
+
 /* xfrm_policy_walk() callback, under the policy lock. */
 static int ipsecif_mask_policy(struct xfrm_policy *pol, int dir, int count,
-			       void *net)
+			       void *arg)
 {
+	struct ipsecif_mask_walker *w = arg;
+	struct net *net = w->net;
 	struct ipsecif_flowmask *m;
 	int i;
 
+	if (ipsecif_walk_pause(count, &w->pause))
+		return -EAGAIN;
 	if (dir != XFRM_POLICY_OUT)
 		return 0;
 	rcu_read_lock();
@@ -143,10 +176,14 @@ static int ipsecif_mask_policy(struct xfrm_policy *pol, int dir, int count,
 }
 
 /* xfrm_state_walk() callback, under the state lock. */
-static int ipsecif_mask_state(struct xfrm_state *x, int count, void *net)
+static int ipsecif_mask_state(struct xfrm_state *x, int count, void *arg)
 {
+	struct ipsecif_mask_walker *w = arg;
+	struct net *net = w->net;
 	struct ipsecif_flowmask *m;
 
+	if (ipsecif_walk_pause(count, &w->pause))
+		return -EAGAIN;
 	if (!x->sel.family)
 		return 0;	/* matches every flow */
 	rcu_read_lock();
@@ -160,17 +197,69 @@ static int ipsecif_mask_state(struct xfrm_state *x, int count, void *net)
 	return 0;
 }
 
+/*
+ * The head of the namespace's list of policies, where xfrm links the
+ * next one it inserts; the policy there, if any, is held (in->mask_pin)
+ * until the next computation. Returns false when the head is a dump's
+ * place holder, whose memory no reference keeps.
+ */
+static bool ipsecif_mask_pin(struct ipsecif_net *in,
+			     const struct list_head **first)
+{
+	struct netns_xfrm *x = &in->net->xfrm;
+	struct xfrm_policy_walk_entry *w;
+	struct xfrm_policy *pol = NULL;
+	bool pinned = true;
+
+	spin_lock_bh(&x->xfrm_policy_lock);
+	*first = x->policy_all.next;
+	if (*first != &x->policy_all) {
+		w = list_entry(*first, struct xfrm_policy_walk_entry, all);
+		if (w->dead) {	/* only a dump's entry is dead in the list */
+			pinned = false;
+		} else {
+			pol = container_of(w, struct xfrm_policy, walk);
+			xfrm_pol_hold(pol);
+		}
+	}
+	spin_unlock_bh(&x->xfrm_policy_lock);
+	if (in->mask_pin)
+		xfrm_pol_put(in->mask_pin);
+	in->mask_pin = pol;
+	return pinned;
+}
+
+/*
+ * Every policy and SA of the namespace, in chunks: xfrm's locks (bottom
+ * halves off) are let go and the CPU may reschedule between them.
+ * Entries inserted meanwhile may be missed: the head of the policies and
+ * the SA notifications make the masks stale then.
+ */
 static void ipsecif_mask_walk(struct net *net)
 {
+	struct ipsecif_mask_walker w = { .net = net, .pause = IPSECIF_WALK_CHUNK };
 	struct xfrm_policy_walk pw;
 	struct xfrm_state_walk sw;
 
 	xfrm_policy_walk_init(&pw, XFRM_POLICY_TYPE_ANY);
-	xfrm_policy_walk(net, &pw, ipsecif_mask_policy, net);
+	while (xfrm_policy_walk(net, &pw, ipsecif_mask_policy, &w) == -EAGAIN)
+		cond_resched();
 	xfrm_policy_walk_done(&pw, net);
+	w.pause = IPSECIF_WALK_CHUNK;
 	xfrm_state_walk_init(&sw, 0, NULL);
-	xfrm_state_walk(net, &sw, ipsecif_mask_state, net);
+	while (xfrm_state_walk(net, &sw, ipsecif_mask_state, &w) == -EAGAIN)
+		cond_resched();
 	xfrm_state_walk_done(&sw, net);
+}
+
+/* The same selectors: a device's cached bundles stay valid. */
+static bool ipsecif_mask_same(const struct ipsecif_flowmask *a,
+			      const struct ipsecif_flowmask *b)
+{
+	return a->if_id == b->if_id && a->src_bits == b->src_bits &&
+	       a->dst_bits == b->dst_bits && a->ports == b->ports &&
+	       a->proto == b->proto && a->transport == b->transport &&
+	       a->whole == b->whole;
 }
 
 /*
@@ -182,28 +271,42 @@ static void ipsecif_mask_work(struct work_struct *work)
 {
 	struct ipsecif_net *in = container_of(work, struct ipsecif_net,
 					      mask_work);
+	const struct list_head *first;
 	int rt4, rt6 = 0, i;
 	struct ipsecif *sif;
+	bool pinned;
 	u32 seq;
 
 	rtnl_lock();
-	list_for_each_entry(sif, &in->devs, list)
+	list_for_each_entry(sif, &in->devs, list) {
 		memset(sif->mask_next, 0, sizeof(sif->mask_next));
+		for (i = 0; i < 2; i++)
+			sif->mask_next[i].dev_seq = atomic_read(&sif->xfrm_seq);
+	}
 	rt4 = rt_genid_ipv4(in->net);
 #if IS_ENABLED(CONFIG_IPV6)
 	rt6 = rt_genid_ipv6(in->net);
 #endif
 	seq = atomic_read(&in->xfrm_seq);
+	pinned = ipsecif_mask_pin(in, &first);
 	smp_mb();	/* the generations before what the walks read */
 	ipsecif_mask_walk(in->net);
 	list_for_each_entry(sif, &in->devs, list) {
 		if (!++in->mask_gen)
 			in->mask_gen = 1;
 		for (i = 0; i < 2; i++) {
-			sif->mask_next[i].if_id = sif->if_id;
-			sif->mask_next[i].rt_genid = i ? rt6 : rt4;
-			sif->mask_next[i].xfrm_seq = seq;
-			sif->mask_next[i].gen = in->mask_gen;
+			struct ipsecif_flowmask *m = &sif->mask_next[i];
+
+			m->if_id = sif->if_id;
+			m->pol_first = first;
+			m->pinned = pinned;
+			m->rt_genid = i ? rt6 : rt4;
+			m->xfrm_seq = seq;
+			/* Unchanged, the device's cached bundles stay. */
+			if (sif->mask[i].gen && ipsecif_mask_same(m, &sif->mask[i]))
+				m->gen = sif->mask[i].gen;
+			else
+				m->gen = in->mask_gen;
 		}
 		write_seqlock_bh(&sif->mask_lock);
 		memcpy(sif->mask, sif->mask_next, sizeof(sif->mask));
@@ -223,16 +326,29 @@ static void ipsecif_mask_refresh(struct ipsecif_net *in)
 }
 
 /**
- * ipsecif_bundle_xfrm_changed() - SAs of a namespace were added or changed
+ * ipsecif_bundle_xfrm_changed() - SAs or policies were added or changed
  * @in: the namespace's state
+ * @sif: the device of their if_id, or NULL for a flush of the namespace
  *
- * Every mask of the namespace is stale from now on.
- * Context: any (xfrm's key manager notification).
+ * The device's masks (or every mask of the namespace) are stale from now
+ * on; other devices keep theirs, and their cached bundles.
+ * Context: any (xfrm's key manager notification); @sif valid.
  */
-void ipsecif_bundle_xfrm_changed(struct ipsecif_net *in)
+void ipsecif_bundle_xfrm_changed(struct ipsecif_net *in, struct ipsecif *sif)
 {
-	atomic_inc(&in->xfrm_seq);
+	atomic_inc(sif ? &sif->xfrm_seq : &in->xfrm_seq);
 	ipsecif_mask_refresh(in);
+}
+
+/* No policy inserted and no SA changed since @m was computed. */
+static bool ipsecif_mask_current(const struct ipsecif *sif,
+				 const struct ipsecif_flowmask *m)
+{
+	struct ipsecif_net *in = ipsecif_pernet(sif->net);
+
+	return READ_ONCE(sif->net->xfrm.policy_all.next) == m->pol_first &&
+	       m->xfrm_seq == (u32)atomic_read(&in->xfrm_seq) &&
+	       m->dev_seq == (u32)atomic_read(&sif->xfrm_seq);
 }
 
 static void ipsecif_mask4(struct flowi4 *fl4, const struct ipsecif_flowmask *m)
@@ -292,9 +408,8 @@ void ipsecif_bundle_key(struct ipsecif *sif, const struct flowi *fl,
 	key->family = family;
 	key->gen = 0;
 	key->tunnel_only = false;
-	if (!m.gen || m.if_id != if_id ||
-	    m.rt_genid != ipsecif_rt_genid(sif->net, family) ||
-	    m.xfrm_seq != (u32)atomic_read(&in->xfrm_seq)) {
+	if (!m.gen || m.if_id != if_id || !ipsecif_mask_current(sif, &m) ||
+	    (!m.pinned && m.rt_genid != ipsecif_rt_genid(sif->net, family))) {
 		ipsecif_mask_refresh(in);
 		return;
 	}
@@ -302,6 +417,9 @@ void ipsecif_bundle_key(struct ipsecif *sif, const struct flowi *fl,
 	if (m.whole)
 		return;
 	key->gen = m.gen;
+	key->pol_first = m.pol_first;
+	key->xfrm_seq = m.xfrm_seq;
+	key->dev_seq = m.dev_seq;
 	if (family == AF_INET)
 		ipsecif_mask4(&key->fl.u.ip4, &m);
 	else
@@ -364,7 +482,14 @@ void ipsecif_bundle_set(struct ipsecif *sif,
 {
 	struct ipsecif_bundles *c = this_cpu_ptr(sif->bundles);
 	struct ipsecif_bundle *b = &c->b[c->next];
+	struct ipsecif_flowmask m = {
+		.pol_first = key->pol_first, .xfrm_seq = key->xfrm_seq,
+		.dev_seq = key->dev_seq,
+	};
 
+	/* A policy or SA the lookup may have seen, and the mask did not. */
+	if (key->gen && !ipsecif_mask_current(sif, &m))
+		return;
 	c->next = (c->next + 1) % IPSECIF_BUNDLES;
 	b->key = key->fl;
 	b->if_id = key->if_id;
@@ -439,4 +564,7 @@ void ipsecif_bundle_net_init(struct ipsecif_net *in, struct net *net)
 void ipsecif_bundle_net_exit(struct ipsecif_net *in)
 {
 	cancel_work_sync(&in->mask_work);
+	if (in->mask_pin)
+		xfrm_pol_put(in->mask_pin);
+	in->mask_pin = NULL;
 }

@@ -420,6 +420,29 @@ static int ipsecif_check_rest(struct net_device *dev, struct nlattr *tb[],
 	return 0;
 }
 
+/*
+ * Whether @data would change the if_id or link of @sif. Both select SAs
+ * and devices of the namespace the device was created in; moved to
+ * another, its changelink requests come from there, and changelink cannot
+ * check the credentials of the socket that sent one (as rtnetlink checks
+ * them for the device's own namespace): they are refused.
+ */
+static bool ipsecif_rebinds(struct ipsecif *sif, struct nlattr *data[])
+{
+	char name[IFNAMSIZ];
+
+	if (data[IFLA_IPSEC_IF_ID] &&
+	    nla_get_u32(data[IFLA_IPSEC_IF_ID]) != sif->if_id)
+		return true;
+	if (data[IFLA_IPSEC_LINK] &&
+	    nla_get_u32(data[IFLA_IPSEC_LINK]) != (u32)sif->link)
+		return true;
+	if (!data[IFLA_IPSEC_LINK_NAME])
+		return false;
+	ipsecif_get_link_name(sif, name);
+	return nla_strcmp(data[IFLA_IPSEC_LINK_NAME], name) != 0;
+}
+
 static int ipsecif_changelink(struct net_device *dev, struct nlattr *tb[],
 			      struct nlattr *data[],
 			      struct netlink_ext_ack *extack)
@@ -433,15 +456,10 @@ static int ipsecif_changelink(struct net_device *dev, struct nlattr *tb[],
 	int err;
 
 	strscpy(parms.link_name, sif->link_name, sizeof(parms.link_name));
-	/*
-	 * if_id and link select SAs and devices of the namespace the device
-	 * was created in: whoever changes them must administer that one,
-	 * not just the namespace the device was moved to.
-	 */
 	if (data && !net_eq(sif->net, dev_net(dev)) &&
-	    !ns_capable(sif->net->user_ns, CAP_NET_ADMIN)) {
+	    ipsecif_rebinds(sif, data)) {
 		NL_SET_ERR_MSG_MOD(extack,
-				   "needs CAP_NET_ADMIN in the namespace the device was created in");
+				   "a moved device keeps its if_id and link: move it back to the namespace it was created in to change them");
 		return -EPERM;
 	}
 

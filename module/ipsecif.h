@@ -49,8 +49,12 @@ struct ipsecif_stats {
 struct ipsecif_flowmask {
 	u32 gen;			/* this computation, for cache entries */
 	u32 if_id;			/* the if_id it was computed for */
+	/* the head of the namespace's policies then; only compared */
+	const struct list_head *pol_first;
+	bool pinned;			/* @pol_first held, or the list head */
 	int rt_genid;			/* the family's route generation then */
-	u32 xfrm_seq;			/* the namespace's SA changes then */
+	u32 xfrm_seq;			/* the namespace's flushes then */
+	u32 dev_seq;			/* the device's SA and policy events */
 	u8 src_bits;			/* address prefixes that matter */
 	u8 dst_bits;
 	bool ports;			/* ports, ICMP type/code, GRE key */
@@ -64,7 +68,6 @@ struct ipsecif_flowmask {
  * device by one walk over the namespace's SAs (mtu.c); RTNL.
  */
 struct ipsecif_sa_sum {
-	bool stale;			/* to be brought up to date */
 	bool found;			/* a valid SA of the if_id */
 	int link_mtu;			/* the link's; Ethernet's, detached */
 	u32 mtu;			/* the least an SA leaves of link_mtu */
@@ -76,6 +79,9 @@ struct ipsecif_bundle_key {
 	struct flowi fl;		/* masked, or whole when gen is 0 */
 	u32 if_id;
 	u32 gen;
+	const struct list_head *pol_first;	/* of the mask, when gen */
+	u32 xfrm_seq;
+	u32 dev_seq;
 	unsigned short family;		/* masked flows of both may be equal */
 	bool tunnel_only;		/* no template in transport mode */
 };
@@ -103,10 +109,18 @@ struct ipsecif {
 	seqlock_t mask_lock;		/* the transmit path reads @mask */
 	struct ipsecif_flowmask mask[2];	/* IPv4, IPv6 */
 	struct ipsecif_flowmask mask_next[2];	/* being computed; RTNL */
+	atomic_t xfrm_seq;		/* its SAs or policies changed */
+	unsigned long events;		/* IPSECIF_SA_CHANGED (mtu.c) */
 	struct ipsecif_stats __percpu *stats;
 };
 
 #define IPSECIF_MAX_DEVICES_AT_LOAD	256
+
+/* Bits of ipsecif.events and ipsecif_net.events, for the MTU worker. */
+#define IPSECIF_SA_CHANGED	0	/* flush the bundles, measure the SAs */
+
+/* Entries a walk over xfrm's SAs or policies visits between reschedules. */
+#define IPSECIF_WALK_CHUNK	512
 
 /* Per-namespace state, for devices created in that namespace. */
 struct ipsecif_net {
@@ -120,8 +134,10 @@ struct ipsecif_net {
 	spinlock_t work_lock;		/* ready vs. queueing the works */
 	struct work_struct mtu_work;	/* SAs changed: update MTUs */
 	struct net *net;		/* the namespace this is of */
-	atomic_t xfrm_seq;		/* SAs added, changed or deleted */
+	atomic_t xfrm_seq;		/* SAs or policies flushed */
+	unsigned long events;		/* IPSECIF_SA_CHANGED: a flush */
 	u32 mask_gen;			/* masks computed; RTNL */
+	struct xfrm_policy *mask_pin;	/* held by the masks (bundle.c) */
 	struct work_struct mask_work;	/* compute the devices' masks */
 	/* the xfrm device last reported as sharing an if_id, and that if_id;
 	 * only compared, never dereferenced; RTNL
@@ -129,6 +145,8 @@ struct ipsecif_net {
 	const struct net_device *xfrmi_warned;
 	u32 xfrmi_warned_if_id;
 };
+
+struct xfrm_policy;
 
 extern unsigned int ipsecif_net_id;
 extern struct rtnl_link_ops ipsecif_link_ops;
@@ -169,6 +187,7 @@ void ipsecif_mtu_update(struct ipsecif *sif);
 void ipsecif_mtu_stale(struct ipsecif *sif);
 void ipsecif_mtu_refresh(struct ipsecif_net *in);
 void ipsecif_mtu_changed(struct ipsecif *sif);
+void ipsecif_mtu_sas_flushed(struct net *net);
 void ipsecif_mtu_net_init(struct ipsecif_net *in);
 void ipsecif_mtu_net_exit(struct ipsecif_net *in);
 void ipsecif_mtu_init(void);
@@ -186,7 +205,7 @@ struct dst_entry *ipsecif_bundle_get(struct ipsecif *sif,
 void ipsecif_bundle_set(struct ipsecif *sif,
 			const struct ipsecif_bundle_key *key,
 			struct dst_entry *dst);
-void ipsecif_bundle_xfrm_changed(struct ipsecif_net *in);
+void ipsecif_bundle_xfrm_changed(struct ipsecif_net *in, struct ipsecif *sif);
 void ipsecif_bundle_net_init(struct ipsecif_net *in, struct net *net);
 void ipsecif_bundle_net_exit(struct ipsecif_net *in);
 

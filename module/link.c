@@ -214,8 +214,10 @@ int ipsecif_links_at_load(const char *spec, unsigned int count, bool apply)
 
 /*
  * Events of other devices: a link appearing, renamed, gone or resized, an
- * xfrm device taking an if_id of ours; and of our own: going down drops
- * the cached bundles, so that no SA is kept alive meanwhile.
+ * xfrm device taking an if_id of ours, a device with ESP offload going
+ * down or away (xfrm, notified before us, deleted the SAs offloaded to it
+ * with no SA notification); and of our own: going down drops the cached
+ * bundles, so that no SA is kept alive meanwhile.
  */
 static int ipsecif_netdev_event(struct notifier_block *nb,
 				unsigned long event, void *ptr)
@@ -228,6 +230,9 @@ static int ipsecif_netdev_event(struct notifier_block *nb,
 			ipsecif_bundle_flush(netdev_priv(dev));
 		return NOTIFY_DONE;
 	}
+	if ((event == NETDEV_DOWN || event == NETDEV_UNREGISTER) &&
+	    (dev->features & NETIF_F_HW_ESP))
+		ipsecif_mtu_sas_flushed(dev_net(dev));
 	switch (event) {
 	case NETDEV_REGISTER:
 	case NETDEV_UNREGISTER:

@@ -25,16 +25,28 @@
  */
 #define IPSECIF_MTU_OVERHEAD_NO_SA	121
 
+/* A walk over the SAs in chunks (ipsecif_mtu_refresh()). */
+struct ipsecif_sa_walker {
+	struct net *net;
+	int pause;	/* before the entry of this count */
+};
+
 /* xfrm_state_walk() callback, under the state lock: @x into its device's sum. */
-static int ipsecif_sa_measure(struct xfrm_state *x, int count, void *net)
+static int ipsecif_sa_measure(struct xfrm_state *x, int count, void *arg)
 {
+	struct ipsecif_sa_walker *w = arg;
+	struct net *net = w->net;
 	struct ipsecif_sa_sum *s;
 	struct ipsecif *sif;
 
+	if (count >= w->pause) {	/* let the caller reschedule */
+		w->pause = count + IPSECIF_WALK_CHUNK;
+		return -EAGAIN;
+	}
 	if (!x->if_id || x->km.state != XFRM_STATE_VALID)
 		return 0;
 	sif = ipsecif_find(net, x->if_id);	/* RTNL keeps it registered */
-	if (!sif || !sif->sa_sum.stale)
+	if (!sif || list_empty(&sif->stale_node))	/* not being measured */
 		return 0;
 	s = &sif->sa_sum;
 	s->mtu = min(s->mtu, xfrm_state_mtu(x, s->link_mtu));
@@ -103,7 +115,6 @@ static void ipsecif_mtu_apply(struct ipsecif *sif)
 void ipsecif_mtu_stale(struct ipsecif *sif)
 {
 	ASSERT_RTNL();
-	sif->sa_sum.stale = true;
 	if (list_empty(&sif->stale_node))
 		list_add_tail(&sif->stale_node,
 			      &ipsecif_pernet(sif->net)->stale);
@@ -121,6 +132,7 @@ void ipsecif_mtu_stale(struct ipsecif *sif)
  */
 void ipsecif_mtu_refresh(struct ipsecif_net *in)
 {
+	struct ipsecif_sa_walker w = { .net = in->net, .pause = IPSECIF_WALK_CHUNK };
 	struct xfrm_state_walk walk;
 	struct ipsecif *sif, *next;
 	struct net_device *link;
@@ -131,16 +143,16 @@ void ipsecif_mtu_refresh(struct ipsecif_net *in)
 	list_for_each_entry(sif, &in->stale, stale_node) {
 		link = ipsecif_mtu_link(sif);
 		sif->sa_sum = (struct ipsecif_sa_sum){
-			.stale = true, .mtu = U32_MAX,
+			.mtu = U32_MAX,
 			.link_mtu = link ? READ_ONCE(link->mtu) : ETH_DATA_LEN,
 		};
 	}
 	xfrm_state_walk_init(&walk, 0, NULL);
-	xfrm_state_walk(in->net, &walk, ipsecif_sa_measure, in->net);
+	while (xfrm_state_walk(in->net, &walk, ipsecif_sa_measure, &w) == -EAGAIN)
+		cond_resched();	/* between chunks, xfrm's lock let go */
 	xfrm_state_walk_done(&walk, in->net);
 	list_for_each_entry_safe(sif, next, &in->stale, stale_node) {
 		list_del_init(&sif->stale_node);
-		sif->sa_sum.stale = false;
 		ipsecif_mtu_apply(sif);
 	}
 }
@@ -170,17 +182,24 @@ void ipsecif_mtu_changed(struct ipsecif *sif)
 }
 
 /*
- * SAs of the namespace changed: MTUs follow, and cached bundles go (a
- * deleted SA is then freed with its keys, not kept until the next packet).
+ * SAs of devices changed (IPSECIF_SA_CHANGED, on the namespace for a
+ * flush): their MTUs follow, and their cached bundles go (a deleted SA is
+ * then freed with its keys, not kept until the next packet). Other
+ * devices keep theirs.
  */
 static void ipsecif_mtu_work(struct work_struct *work)
 {
 	struct ipsecif_net *in = container_of(work, struct ipsecif_net,
 					      mtu_work);
 	struct ipsecif *sif;
+	bool all;
 
 	rtnl_lock();
+	all = test_and_clear_bit(IPSECIF_SA_CHANGED, &in->events);
 	list_for_each_entry(sif, &in->devs, list) {
+		if (!test_and_clear_bit(IPSECIF_SA_CHANGED, &sif->events) &&
+		    !all)
+			continue;
 		ipsecif_bundle_flush(sif);
 		ipsecif_mtu_stale(sif);
 	}
@@ -189,20 +208,40 @@ static void ipsecif_mtu_work(struct work_struct *work)
 }
 
 /*
- * The namespace's state if an SA or policy event concerns one of its
- * devices: one of its if_id, or a flush (@if_id 0) while it has devices.
- * Events of other if_ids, and of namespaces without devices, cost nothing
- * more: no work, no walk under RTNL.
+ * An SA (@sa) or policy event of @if_id in @net, or a flush (@if_id 0):
+ * the device of that if_id, or every device of the namespace for a flush,
+ * gets its masks recomputed and, for SAs, its bundles flushed and its MTU
+ * measured again. Events of other if_ids, and of namespaces without
+ * devices, cost nothing more: no work, no walk under RTNL.
  */
-static struct ipsecif_net *ipsecif_km_net(struct net *net, u32 if_id)
+static void ipsecif_km_event(struct net *net, u32 if_id, bool sa)
 {
 	struct ipsecif_net *in = net ? ipsecif_pernet(net) : NULL;
+	struct ipsecif *sif = NULL;
 
-	if (!in || !READ_ONCE(in->ready))	/* no init of ours ran */
-		return NULL;
-	if (if_id)
-		return ipsecif_find(net, if_id) ? in : NULL;
-	return atomic_read(&in->table.nelems) ? in : NULL;
+	if (!in)
+		return;
+	/* Ready seen inside the section: the table outlives it. */
+	rcu_read_lock();
+	if (!READ_ONCE(in->ready))	/* going away, or no init of ours ran */
+		goto out;
+	if (if_id) {
+		sif = ipsecif_find(net, if_id);
+		if (!sif)
+			goto out;
+	} else if (!atomic_read(&in->table.nelems)) {
+		goto out;
+	}
+	ipsecif_bundle_xfrm_changed(in, sif);
+	if (!sa)
+		goto out;
+	set_bit(IPSECIF_SA_CHANGED, sif ? &sif->events : &in->events);
+	spin_lock_bh(&in->work_lock);
+	if (in->ready)
+		queue_work(ipsecif_unbound_wq, &in->mtu_work);
+	spin_unlock_bh(&in->work_lock);
+out:
+	rcu_read_unlock();
 }
 
 /*
@@ -214,8 +253,6 @@ static struct ipsecif_net *ipsecif_km_net(struct net *net, u32 if_id)
  */
 static int ipsecif_km_notify(struct xfrm_state *x, const struct km_event *c)
 {
-	struct ipsecif_net *in;
-
 	switch (c->event) {
 	case XFRM_MSG_EXPIRE:
 		if (!c->data.hard)
@@ -229,17 +266,11 @@ static int ipsecif_km_notify(struct xfrm_state *x, const struct km_event *c)
 	default:
 		return 0;
 	}
-	if (x && !x->if_id)
-		return 0;
 	/* c->net is set only when there is no state (a flush). */
-	in = x ? ipsecif_km_net(xs_net(x), x->if_id) : ipsecif_km_net(c->net, 0);
-	if (!in)
-		return 0;
-	ipsecif_bundle_xfrm_changed(in);
-	spin_lock_bh(&in->work_lock);
-	if (in->ready)
-		queue_work(ipsecif_unbound_wq, &in->mtu_work);
-	spin_unlock_bh(&in->work_lock);
+	if (!x)
+		ipsecif_km_event(c->net, 0, true);
+	else if (x->if_id)
+		ipsecif_km_event(xs_net(x), x->if_id, true);
 	return 0;
 }
 
@@ -251,15 +282,41 @@ static int ipsecif_km_notify(struct xfrm_state *x, const struct km_event *c)
 static int ipsecif_km_notify_policy(struct xfrm_policy *xp, int dir,
 				    const struct km_event *c)
 {
-	struct ipsecif_net *in;
-
-	if (xp && !xp->if_id)
-		return 0;
-	in = xp ? ipsecif_km_net(xp_net(xp), xp->if_id) :
-		  ipsecif_km_net(c->net, 0);
-	if (in)
-		ipsecif_bundle_xfrm_changed(in);
+	if (!xp)
+		ipsecif_km_event(c->net, 0, false);
+	else if (xp->if_id)
+		ipsecif_km_event(xp_net(xp), xp->if_id, false);
 	return 0;
+}
+
+/*
+ * XFRM_MSG_MIGRATE (MOBIKE, a NAT appearing) replaced SAs of @net with
+ * clones at other addresses or with another encapsulation, and sends no
+ * SA notification. Which if_id is not told: every device of the namespace
+ * follows, as for a flush. No message of ours is sent: the result is the
+ * other key managers'.
+ */
+static int ipsecif_km_migrate(const struct xfrm_selector *sel, u8 dir, u8 type,
+			      const struct xfrm_migrate *m, int num_bundles,
+			      const struct xfrm_kmaddress *k, struct net *net,
+			      const struct xfrm_encap_tmpl *encap)
+{
+	ipsecif_km_event(net, 0, true);
+	return -EOPNOTSUPP;
+}
+
+/**
+ * ipsecif_mtu_sas_flushed() - SAs of a namespace went without a notification
+ * @net: the namespace
+ *
+ * As xfrm_dev_state_flush() deletes the SAs offloaded to a device that
+ * goes down or away: every device of the namespace follows, as for a
+ * flush.
+ * Context: any.
+ */
+void ipsecif_mtu_sas_flushed(struct net *net)
+{
+	ipsecif_km_event(net, 0, true);
 }
 
 static int ipsecif_km_acquire(struct xfrm_state *x, struct xfrm_tmpl *t,
@@ -279,6 +336,7 @@ static struct xfrm_mgr ipsecif_km = {
 	.notify_policy	= ipsecif_km_notify_policy,
 	.acquire	= ipsecif_km_acquire,
 	.compile_policy	= ipsecif_km_compile,
+	.migrate	= ipsecif_km_migrate,
 };
 
 /**

@@ -463,6 +463,7 @@ static bool ipsecif_too_big(struct sk_buff *skb, struct dst_entry *dst)
 netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct ipsecif *sif = netdev_priv(dev);
+	bool moved = !net_eq(sif->net, dev_net(dev));	/* from its birth ns */
 	u32 if_id = READ_ONCE(sif->if_id);
 	int link = READ_ONCE(sif->link);
 	struct ipsecif_bundle_key key;
@@ -474,7 +475,7 @@ netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
 	if (!ipsecif_tx_sane(skb))
 		goto malformed;
 	/* A mark of the namespace the device was moved to means nothing here. */
-	if (!net_eq(sif->net, dev_net(dev)))
+	if (moved)
 		skb->mark = 0;
 	/* Before ipsecif_flow(), which clears the IP control block. */
 	if (link && ipsecif_own_esp(sif, dev, skb, if_id)) {
@@ -508,7 +509,7 @@ netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
 		goto drop;
 	}
 
-	ipsecif_scrub(skb, !net_eq(sif->net, dev_net(dev)));
+	ipsecif_scrub(skb, moved);
 	skb_dst_set(skb, dst);
 	skb->dev = dst->dev;
 	err = dst_output(sif->net, skb->sk, skb);
