@@ -33,7 +33,8 @@
 # bundle lookups per packet (tx_bundle_lookups / tx_packets of A's device).
 #
 #   forward.sh [--endpoint | --idle] ROUNDS SECONDS [VARIANT|LOAD...]
-#   (default: all of both; --idle: xfrmi and ipsecif, the flood)
+#   (default: all of both; --idle: xfrmi and ipsecif, the flood;
+#   IDLE_COUNT=N in the environment: N idle devices, not 10,000)
 set -u
 cd "$(dirname "$0")" || exit 1
 TOPO=gateway CLIENT=c SERVER=s FROM=10.9.1.2 TO=10.9.2.2 FROM6=fd00:9:1::2 TO6=fd00:9:2::2
