@@ -1,12 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # What bench.sh and forward.sh share: the SA keys, failing with the kernel
-# log, one AES-GCM tunnel-mode SA, the packets an SA carried, one iperf3
+# log, one AES-GCM tunnel-mode SA (for both inner families), the packets an SA carried, one iperf3
 # run tried again when iperf3 itself gives up, and medians.
 # Sourced; a caller of measure sets W (its work directory) and BENCH_TAG
 # (a prefix for its lines, may be empty).
 
+# shellcheck disable=SC2034 # used by the scripts that source this file
 KEY_AB=0x0123456789abcdef0123456789abcdef01234567
+# shellcheck disable=SC2034
 KEY_BA=0x89abcdef0123456789abcdef0123456789abcdef
 
 fail() {
@@ -15,12 +17,14 @@ fail() {
 	exit 1
 }
 
-# sa NS SRC DST SPI KEY [IF_ID]: one AES-GCM tunnel-mode SA
+# sa NS SRC DST SPI KEY [IF_ID]: one AES-GCM tunnel-mode SA that carries
+# either inner family (af-unspec: without it the SA's selector takes the
+# outer family, IPv4, and xfrm would not pick it for IPv6 inner flows)
 sa() {
 	local id=()
 	[ -n "${6:-}" ] && id=(if_id "$6")
 	ip -n "$1" xfrm state add src "$2" dst "$3" proto esp spi "$4" reqid "$4" \
-		mode tunnel aead 'rfc4106(gcm(aes))' "$5" 128 "${id[@]}"
+		mode tunnel aead 'rfc4106(gcm(aes))' "$5" 128 "${id[@]}" flag af-unspec
 }
 
 # sa_packets NS SRC DST SPI: the packets that SA has carried

@@ -10,6 +10,7 @@
 #   scale.sh [ROUNDS [COUNT]]   (3 rounds of 10,000 devices)
 set -u
 cd "$(dirname "$0")" || exit 1
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . ./lib.sh
 ROUNDS=${1:-3}
 COUNT=${2:-10000}
@@ -46,7 +47,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	order="ipsec xfrm"
 	[ $((r % 2)) = 0 ] && order="xfrm ipsec"
 	for kind in $order; do
-		s=$(create $kind) || fail "scale: creating $COUNT $kind devices"
+		s=$(create "$kind") || fail "scale: creating $COUNT $kind devices"
 		echo "$s" >>"$W/$kind.s"
 		eval "t_$kind=$s"
 	done
