@@ -2,16 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 """ICMP errors from a remote host, interleaved with traffic through ipsec1.
 
-ptbflood.py NS_A NS_B warm|ROUNDS FLOWS
+ptbflood.py NS_A NS_B warm|ROUNDS FLOWS [ptb6] [frag4]
 
 Run from the root namespace; the sockets are made in A and B with setns().
 warm: polls (bounded) until a pass over the flows costs A's ipsec1 no
 bundle lookup: its masks are current. ROUNDS: ROUNDS rounds of:
-B sends A one ICMPv6 Packet Too Big and one ICMPv4 "fragmentation needed",
-each about a packet A sent (from a UDP socket of A's, port 4500, as an IKE
-daemon has) to an address of the wire no other round names, so that each
-creates a path MTU exception on A; then A sends one datagram from each of
-FLOWS IPv4 and FLOWS IPv6 flows into ipsec1 (172.16.1.2 and fd01::2).
+B sends A one ICMPv6 Packet Too Big (ptb6) and/or one ICMPv4
+"fragmentation needed" (frag4), each about a packet A sent (from a UDP
+socket of A's, port 4500, as an IKE daemon has) to an address of the wire
+no other round names, so that each creates a path MTU exception on A;
+then A sends one datagram from each of FLOWS IPv4 and FLOWS IPv6 flows
+into ipsec1 (172.16.1.2 and fd01::2).
 Prints "sent N" (datagrams into ipsec1 during the flood).
 """
 import os
@@ -23,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from flows import Flows, in_netns  # noqa: E402
 
 A, B, ROUNDS, FLOWS = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+ERRORS = sys.argv[5:]
 A4, A6 = "10.0.0.1", "fd00::1"
 IKE_PORT = 4500
 
@@ -81,8 +83,10 @@ if ROUNDS == "warm":
 
 sent = 0
 for i in range(int(ROUNDS)):
-    r6.sendto(ptb6(i), (A6, 0))
-    r4.sendto(frag4(i), (A4, 0))
+    if "ptb6" in ERRORS:
+        r6.sendto(ptb6(i), (A6, 0))
+    if "frag4" in ERRORS:
+        r4.sendto(frag4(i), (A4, 0))
     flows.send()
     sent += len(flows)
 print(f"sent {sent}")

@@ -10,11 +10,15 @@
 #
 # Topology: wire() A -- veth0 -- B; ipsec1 (if_id 1) on A attached to veth0,
 # tunnel_pair 1 (IPv4 outer, policies of both inner families).
-# ptbflood.py: B sends A ROUNDS PTBs and as many ICMPv4 "fragmentation
-# needed", each creating an exception (counted on A), interleaved with a
-# datagram from each of 32 IPv4 and 32 IPv6 flows into ipsec1. Checked:
-# the exceptions were made, no mask walk ran, at most 2 bundle lookups,
-# every datagram was encrypted with ipsec1's SA.
+# ptbflood.py: B sends A ROUNDS ICMPv6 PTBs, each creating an exception
+# (counted on A), interleaved with a datagram from each of 32 IPv4 and 32
+# IPv6 flows into ipsec1. Checked: the exceptions were made, no mask walk
+# ran, at most 2 bundle lookups, every datagram was encrypted with
+# ipsec1's SA. Then the same with ICMPv4 "fragmentation needed": an IPv4
+# exception marks the routes cached for its next hop obsolete, the tunnel
+# peer's among them (xfrm's bundles hold it as their outer route), so each
+# costs a lookup per cached bundle, as for a socket's bundle: at most 2
+# per error (one bundle per inner family), not one per packet.
 source "$(dirname "$0")/lib.sh"
 
 load_module || ksft_skip_all "ipsecif module not available"
@@ -30,30 +34,35 @@ require "tunnel_pair 1: SAs and policies of both inner families" tunnel_pair 1
 pair_spis 1
 exceptions6() { ip -n "$A" -6 route show cache | grep -c '^fd00::7:'; }
 exceptions4() { ip -n "$A" route show cache | grep -c '^10\.0\.0\.'; }
-e6=$(exceptions6) e4=$(exceptions4)
 
-flood() { taskset -c 0 python3 "$SELFTESTS/ptbflood.py" "$A" "$B" "$1" $FLOWS; }
-require "ipsec1's masks are current (a pass over the flows costs no lookup)" flood warm
-walks0=$(probe_count mask)
-sa0=$(sa_pk "$A" $UNDER4_A $UNDER4_B $SPI_AB)
-l0=$(counter "$A" ipsec1 tx_bundle_lookups)
-out=$(flood "$ROUNDS")
-rc=$?
-info "$out"
-[ $rc = 0 ] || nok "ptbflood.py ran (exit $rc)"
-sent=$(sed -n 's/^sent //p' <<<"$out")
-l1=$(counter "$A" ipsec1 tx_bundle_lookups)
-walks1=$(probe_count mask)
-info "lookups $l0 -> $l1, mask walks $walks0 -> $walks1"
+flood() { taskset -c 0 python3 "$SELFTESTS/ptbflood.py" "$A" "$B" "$@"; }
+require "ipsec1's masks are current (a pass over the flows costs no lookup)" flood warm $FLOWS
 
-check_ge "the flood made $ROUNDS IPv6 path MTU exceptions on A" \
-	$((e6 + ROUNDS)) "$(exceptions6)"
-check_ge "... and $ROUNDS IPv4 ones" $((e4 + ROUNDS)) "$(exceptions4)"
-check_eq "ipsec1 was sent $((ROUNDS * FLOWS * 2)) datagrams during the flood" \
-	$((ROUNDS * FLOWS * 2)) "${sent:-0}"
-check_ge "... all encrypted with A's SA $SPI_AB" $((sa0 + ROUNDS * FLOWS * 2)) \
-	"$(sa_pk "$A" $UNDER4_A $UNDER4_B $SPI_AB)"
-at_most "bundle lookups during the flood of both families: at most 2" $((l0 + 2)) "$l1"
-at_most "mask walks during the flood: at most 1" $((walks0 + 1)) "$walks1"
+# phase ICMP TYPE DESC EXCEPTIONS MAX_LOOKUPS: one flood and its checks
+phase() {
+	local icmp=$1 desc=$2 exceptions=$3 max=$4 e0 walks0 sa0 l0 out rc sent l1 walks1
+	e0=$($exceptions)
+	walks0=$(probe_count mask)
+	sa0=$(sa_pk "$A" $UNDER4_A $UNDER4_B $SPI_AB)
+	l0=$(counter "$A" ipsec1 tx_bundle_lookups)
+	out=$(flood "$ROUNDS" $FLOWS "$icmp")
+	rc=$?
+	info "$out"
+	[ $rc = 0 ] || nok "$icmp: ptbflood.py ran (exit $rc)"
+	sent=$(sed -n 's/^sent //p' <<<"$out")
+	l1=$(counter "$A" ipsec1 tx_bundle_lookups)
+	walks1=$(probe_count mask)
+	info "$icmp: lookups $l0 -> $l1, mask walks $walks0 -> $walks1"
+	check_ge "$icmp: B's $ROUNDS $desc made as many path MTU exceptions on A" \
+		$((e0 + ROUNDS)) "$($exceptions)"
+	check_eq "$icmp: ipsec1 was sent $((ROUNDS * FLOWS * 2)) datagrams meanwhile" \
+		$((ROUNDS * FLOWS * 2)) "${sent:-0}"
+	check_ge "$icmp: ... all encrypted with A's SA $SPI_AB" \
+		$((sa0 + ROUNDS * FLOWS * 2)) "$(sa_pk "$A" $UNDER4_A $UNDER4_B $SPI_AB)"
+	at_most "$icmp: bundle lookups during the flood: at most $max" $((l0 + max)) "$l1"
+	at_most "$icmp: mask walks during the flood: at most 1" $((walks0 + 1)) "$walks1"
+}
+phase ptb6 "ICMPv6 Packet Too Big" exceptions6 2
+phase frag4 "ICMPv4 fragmentation needed" exceptions4 $((2 * ROUNDS + 2))
 
 ksft_exit
