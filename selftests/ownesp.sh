@@ -7,7 +7,8 @@
 #   - NAT-T (ESP in UDP 4500) host-to-host in tunnel mode works (no loop);
 #   - outer IPv4 fragments of our ESP leave as they are (not re-encrypted);
 #   - ESP of the device's SA that tc redirects into it from another device
-#     is not passed on as its own (xfrm did not route it there);
+#     is not passed on as its own (xfrm did not route it there), with an
+#     IPv4 and with an IPv6 outer header;
 #   - crafted ESP with an SA's addresses and SPI, sent into a device that
 #     was moved to another namespace or forwarded in from a LAN host, is
 #     encrypted like any packet: never sent on as crafted.
@@ -99,39 +100,55 @@ check_eq "fragments: no echo in clear" 0 "$(capture_count "$B" veth0 'icmp')"
 check_eq "fragments: no routing loop counted" 0 "$(counter "$A" ipsec1 tx_looped_route)"
 
 # --- ESP of ours that xfrm did not route into the device -------------------
-# A tunnel-mode SA of if_id 1 towards 10.77.0.2, reached through dm0 (a
-# dummy device): its ESP leaves through dm0, where tc redirects it into
-# ipsec1 with the control block xfrm left. It was not routed into ipsec1
-# by xfrm (its route is dm0's): no shortcut, it is treated as any packet
-# (no policy of if_id 1 takes 10.77.0.2: dropped as "no SA").
+# A tunnel-mode SA of if_id 1 towards 10.77.0.2 (fd77::2 for IPv6),
+# reached through dm0 (a dummy device): its ESP leaves through dm0, where
+# tc redirects it into ipsec1 with the control block xfrm left. It was not
+# routed into ipsec1 by xfrm (its route is dm0's): no shortcut, it is
+# treated as any packet (no policy of if_id 1 takes 10.77.0.2 or fd77::2:
+# dropped as "no SA").
+# mirred_setup IPV LOCAL PEER SPI INNER: dm0 with PEER's /24 or /64, the SA
+# and its policy for INNER, routed into ipsec1, dm0's egress redirected
 mirred_setup() {
+	local ipv=$1 l=$2 peer=$3 spi=$4 inner=$5 any=0.0.0.0/0 proto=ip addr
+	addr=("${peer%2}1/24")
+	[ "$ipv" = 6 ] && any=::/0 proto=ipv6 addr=("${peer%2}1/64" nodad)
 	ip -n "$A" link add dm0 type dummy &&
 	ip -n "$A" link set dm0 up &&
-	ip -n "$A" addr add 10.77.0.1/24 dev dm0 &&
-	sa "$A" $UNDER4_A 10.77.0.2 0x800 $KEY_AB 1 &&
-	pol "$A" out 0.0.0.0/0 172.30.0.0/24 $UNDER4_A 10.77.0.2 0x800 1 &&
-	ip -n "$A" route add 172.30.0.0/24 dev ipsec1 &&
+	ip -n "$A" addr add "${addr[@]}" dev dm0 &&
+	sa "$A" "$l" "$peer" "$spi" $KEY_AB 1 &&
+	pol "$A" out "$any" "$inner" "$l" "$peer" "$spi" 1 &&
+	ip -n "$A" -"$ipv" route add "$inner" dev ipsec1 &&
 	tc -n "$A" qdisc add dev dm0 clsact &&
-	tc -n "$A" filter add dev dm0 egress protocol ip matchall \
+	tc -n "$A" filter add dev dm0 egress protocol "$proto" matchall \
 		action mirred egress redirect dev ipsec1
+}
+# mirred IPV LOCAL PEER SPI INNER PING_ADDR
+mirred() {
+	local ipv=$1 l=$2 peer=$3 spi=$4 own0 pk0
+	if ! check "redirected IPv$ipv: SA $spi (if_id 1) to $peer via dm0, whose egress tc redirects into ipsec1" \
+		mirred_setup "$@"; then
+		ip -n "$A" link del dm0 2>/dev/null
+		return
+	fi
+	own0=$(counter "$A" ipsec1 tx_own_esp)
+	pk0=$(sa_pk "$A" "$l" "$peer" "$spi")
+	capture_start "$B" veth0
+	ip netns exec "$A" ping -"$ipv" -q -c 3 -i 0.3 -W 1 "$6" >/dev/null 2>&1
+	capture_stop
+	check_ge "redirected IPv$ipv: SA $spi encrypted the 3 pings" $((pk0 + 3)) \
+		"$(sa_pk "$A" "$l" "$peer" "$spi")"
+	check_eq "redirected IPv$ipv: not passed on as the device's own ESP" "$own0" \
+		"$(counter "$A" ipsec1 tx_own_esp)"
+	check_eq "redirected IPv$ipv: none of it on the wire to B" 0 \
+		"$(capture_count "$B" veth0 "dst host $peer")"
+	tc -n "$A" qdisc del dev dm0 clsact
+	ip -n "$A" link del dm0
 }
 if ! command -v tc >/dev/null; then
 	skip "redirected: ESP redirected into ipsec1 by tc" "tc is not installed"
-elif check "redirected: SA 0x800 (if_id 1) to 10.77.0.2 via dm0, whose egress tc redirects into ipsec1" \
-	mirred_setup; then
-	own0=$(counter "$A" ipsec1 tx_own_esp)
-	pk0=$(sa_pk "$A" $UNDER4_A 10.77.0.2 0x800)
-	capture_start "$B" veth0
-	ip netns exec "$A" ping -q -c 3 -i 0.3 -W 1 172.30.0.5 >/dev/null 2>&1
-	capture_stop
-	check_ge "redirected: SA 0x800 encrypted the 3 pings" $((pk0 + 3)) \
-		"$(sa_pk "$A" $UNDER4_A 10.77.0.2 0x800)"
-	check_eq "redirected: not passed on as the device's own ESP" "$own0" \
-		"$(counter "$A" ipsec1 tx_own_esp)"
-	check_eq "redirected: none of it on the wire to B" 0 \
-		"$(capture_count "$B" veth0 'dst host 10.77.0.2')"
-	tc -n "$A" qdisc del dev dm0 clsact
-	ip -n "$A" link del dm0
+else
+	mirred 4 $UNDER4_A 10.77.0.2 0x800 172.30.0.0/24 172.30.0.5
+	mirred 6 $UNDER6_A fd77::2 0x801 fd30::/64 fd30::5
 fi
 
 # --- crafted ESP forwarded in from a LAN host -------------------------------
