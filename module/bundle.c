@@ -23,13 +23,15 @@
  *
  * A mask is valid while nothing it was derived from may have changed. xfrm
  * links every policy it inserts at the head of the namespace's list of
- * policies, under its lock, before any lookup can return it: the mask
- * records that head and holds a reference on the policy there, so that no
- * other can take its address; a head that moved means policies may have
- * been inserted. xfrm tells our key manager of every SA added, changed or
- * deleted (ipsecif_bundle_xfrm_changed()). A stale mask is not used: the
- * packet is keyed by its whole flow, as a socket would be, and a worker
- * computes the mask again. An SA that names ports (no IKE daemon installs
+ * policies, under its lock, just after it put it in the lookup tables:
+ * the mask records that head and holds a reference on the policy there,
+ * so that no other can take its address; a head that moved means policies
+ * may have been inserted. (A lookup that ran between those two steps may
+ * have its bundle cached under the old mask: a packet racing the
+ * insertion by a few instructions.) xfrm tells our key manager of every
+ * SA added, changed or deleted (ipsecif_bundle_xfrm_changed()). A stale
+ * mask is not used: the packet is keyed by its whole flow, as a socket
+ * would be, and a worker computes the mask again. An SA that names ports (no IKE daemon installs
  * one: they leave ports to the policies) counts from its notification on,
  * which follows its insertion in the same system call.
  *
@@ -128,19 +130,6 @@ struct ipsecif_mask_walker {
 	int pause;	/* before the entry of this count */
 };
 
-/*
- * Whether a walk callback should stop the walk at entry @count, to let
- * the caller reschedule: once every IPSECIF_WALK_CHUNK entries. The walk
- * resumes with the same entry and count, which then goes through.
- */
-static bool ipsecif_walk_pause(int count, int *pause)
-{
-	if (count < *pause)
-		return false;
-	*pause = count + IPSECIF_WALK_CHUNK;
-	return true;
-}
-
 /* xfrm_policy_walk() callback, under the policy lock. */
 static int ipsecif_mask_policy(struct xfrm_policy *pol, int dir, int count,
 			       void *arg)
@@ -200,11 +189,13 @@ static int ipsecif_mask_state(struct xfrm_state *x, int count, void *arg)
 /*
  * The head of the namespace's list of policies, where xfrm links the
  * next one it inserts; the policy there, if any, is held (in->mask_pin)
- * until the next computation. Returns false when the head is a dump's
- * place holder, whose memory no reference keeps.
+ * until the masks of the next computation are published. Returns false
+ * when the head is a dump's place holder, whose memory no reference
+ * keeps. *@old: the policy held until now, for ipsecif_mask_unpin().
  */
 static bool ipsecif_mask_pin(struct ipsecif_net *in,
-			     const struct list_head **first)
+			     const struct list_head **first,
+			     struct xfrm_policy **old)
 {
 	struct netns_xfrm *x = &in->net->xfrm;
 	struct xfrm_policy_walk_entry *w;
@@ -223,10 +214,36 @@ static bool ipsecif_mask_pin(struct ipsecif_net *in,
 		}
 	}
 	spin_unlock_bh(&x->xfrm_policy_lock);
-	if (in->mask_pin)
-		xfrm_pol_put(in->mask_pin);
+	*old = in->mask_pin;
 	in->mask_pin = pol;
 	return pinned;
+}
+
+/*
+ * Let a policy go that no published mask names any more. A transmit path
+ * that read a mask naming it is in an RCU read section, and xfrm frees
+ * policies after a grace period: the address is not reused under it.
+ */
+static void ipsecif_mask_unpin(struct xfrm_policy *pol)
+{
+	if (pol)
+		xfrm_pol_put(pol);
+}
+
+/**
+ * ipsecif_bundle_net_idle() - the namespace's last device is gone
+ * @in: the namespace's state
+ *
+ * No mask names the policy they held: it goes now, not at the next
+ * computation, which may never come (a deleted policy would stay, and
+ * with it a reference to the device it was offloaded to).
+ * Context: RTNL held.
+ */
+void ipsecif_bundle_net_idle(struct ipsecif_net *in)
+{
+	ASSERT_RTNL();
+	ipsecif_mask_unpin(in->mask_pin);
+	in->mask_pin = NULL;
 }
 
 /*
@@ -252,14 +269,22 @@ static void ipsecif_mask_walk(struct net *net)
 	xfrm_state_walk_done(&sw, net);
 }
 
-/* The same selectors: a device's cached bundles stay valid. */
-static bool ipsecif_mask_same(const struct ipsecif_flowmask *a,
-			      const struct ipsecif_flowmask *b)
+/*
+ * Whether the device's cached bundles, keyed with @old's generation, stay
+ * valid under @new: no policy was inserted since @old (a better one may
+ * take flows whose bundles dst_check() still passes: xfrm bumps only the
+ * inner family's route generation, not a cross-family tunnel's outer
+ * one), and the masks read the same bits.
+ */
+static bool ipsecif_mask_keeps(const struct ipsecif_flowmask *new,
+			       const struct ipsecif_flowmask *old)
 {
-	return a->if_id == b->if_id && a->src_bits == b->src_bits &&
-	       a->dst_bits == b->dst_bits && a->ports == b->ports &&
-	       a->proto == b->proto && a->transport == b->transport &&
-	       a->whole == b->whole;
+	return old->gen && new->pol_first == old->pol_first &&
+	       new->pinned && old->pinned &&
+	       new->if_id == old->if_id && new->src_bits == old->src_bits &&
+	       new->dst_bits == old->dst_bits && new->ports == old->ports &&
+	       new->proto == old->proto && new->transport == old->transport &&
+	       new->whole == old->whole;
 }
 
 /*
@@ -272,6 +297,7 @@ static void ipsecif_mask_work(struct work_struct *work)
 	struct ipsecif_net *in = container_of(work, struct ipsecif_net,
 					      mask_work);
 	const struct list_head *first;
+	struct xfrm_policy *old_pin;
 	int rt4, rt6 = 0, i;
 	struct ipsecif *sif;
 	bool pinned;
@@ -288,7 +314,7 @@ static void ipsecif_mask_work(struct work_struct *work)
 	rt6 = rt_genid_ipv6(in->net);
 #endif
 	seq = atomic_read(&in->xfrm_seq);
-	pinned = ipsecif_mask_pin(in, &first);
+	pinned = ipsecif_mask_pin(in, &first, &old_pin);
 	smp_mb();	/* the generations before what the walks read */
 	ipsecif_mask_walk(in->net);
 	list_for_each_entry(sif, &in->devs, list) {
@@ -302,16 +328,14 @@ static void ipsecif_mask_work(struct work_struct *work)
 			m->pinned = pinned;
 			m->rt_genid = i ? rt6 : rt4;
 			m->xfrm_seq = seq;
-			/* Unchanged, the device's cached bundles stay. */
-			if (sif->mask[i].gen && ipsecif_mask_same(m, &sif->mask[i]))
-				m->gen = sif->mask[i].gen;
-			else
-				m->gen = in->mask_gen;
+			m->gen = ipsecif_mask_keeps(m, &sif->mask[i]) ?
+				 sif->mask[i].gen : in->mask_gen;
 		}
 		write_seqlock_bh(&sif->mask_lock);
 		memcpy(sif->mask, sif->mask_next, sizeof(sif->mask));
 		write_sequnlock_bh(&sif->mask_lock);
 	}
+	ipsecif_mask_unpin(old_pin);
 	rtnl_unlock();
 }
 
@@ -564,7 +588,6 @@ void ipsecif_bundle_net_init(struct ipsecif_net *in, struct net *net)
 void ipsecif_bundle_net_exit(struct ipsecif_net *in)
 {
 	cancel_work_sync(&in->mask_work);
-	if (in->mask_pin)
-		xfrm_pol_put(in->mask_pin);
+	ipsecif_mask_unpin(in->mask_pin);
 	in->mask_pin = NULL;
 }

@@ -107,6 +107,8 @@ static void ipsecif_dev_uninit(struct net_device *dev)
 			       ipsecif_rht_params);
 	list_del(&sif->list);
 	list_del_init(&sif->stale_node);
+	if (list_empty(&in->devs))
+		ipsecif_bundle_net_idle(in);
 }
 
 /*
@@ -434,13 +436,14 @@ static bool ipsecif_rebinds(struct ipsecif *sif, struct nlattr *data[])
 	if (data[IFLA_IPSEC_IF_ID] &&
 	    nla_get_u32(data[IFLA_IPSEC_IF_ID]) != sif->if_id)
 		return true;
-	if (data[IFLA_IPSEC_LINK] &&
-	    nla_get_u32(data[IFLA_IPSEC_LINK]) != (u32)sif->link)
-		return true;
-	if (!data[IFLA_IPSEC_LINK_NAME])
-		return false;
 	ipsecif_get_link_name(sif, name);
-	return nla_strcmp(data[IFLA_IPSEC_LINK_NAME], name) != 0;
+	/* Link 0 detaches, and forgets the name of a link waited for. */
+	if (data[IFLA_IPSEC_LINK] &&
+	    (nla_get_u32(data[IFLA_IPSEC_LINK]) != (u32)sif->link ||
+	     (!sif->link && name[0])))
+		return true;
+	return data[IFLA_IPSEC_LINK_NAME] &&
+	       nla_strcmp(data[IFLA_IPSEC_LINK_NAME], name) != 0;
 }
 
 static int ipsecif_changelink(struct net_device *dev, struct nlattr *tb[],

@@ -122,6 +122,27 @@ struct ipsecif {
 /* Entries a walk over xfrm's SAs or policies visits between reschedules. */
 #define IPSECIF_WALK_CHUNK	512
 
+/**
+ * ipsecif_walk_pause() - a walk callback's turn to let the CPU go
+ * @count: the entry's count, as xfrm_policy_walk() or xfrm_state_walk()
+ *	   passes it
+ * @pause: the count to pause at, IPSECIF_WALK_CHUNK at first
+ *
+ * Once every IPSECIF_WALK_CHUNK entries the callback returns -EAGAIN:
+ * xfrm lets its lock go and its caller reschedules, then walks again. The
+ * walk resumes with the same entry and count, which then goes through.
+ * Return: true when the callback should return -EAGAIN.
+ */
+static inline bool ipsecif_walk_pause(int count, int *pause)
+{
+	if (count < *pause)
+		return false;
+	*pause = count + IPSECIF_WALK_CHUNK;
+	return true;
+}
+
+struct xfrm_policy;
+
 /* Per-namespace state, for devices created in that namespace. */
 struct ipsecif_net {
 	struct rhashtable table;	/* if_id -> struct ipsecif, RCU */
@@ -145,8 +166,6 @@ struct ipsecif_net {
 	const struct net_device *xfrmi_warned;
 	u32 xfrmi_warned_if_id;
 };
-
-struct xfrm_policy;
 
 extern unsigned int ipsecif_net_id;
 extern struct rtnl_link_ops ipsecif_link_ops;
@@ -208,6 +227,7 @@ void ipsecif_bundle_set(struct ipsecif *sif,
 void ipsecif_bundle_xfrm_changed(struct ipsecif_net *in, struct ipsecif *sif);
 void ipsecif_bundle_net_init(struct ipsecif_net *in, struct net *net);
 void ipsecif_bundle_net_exit(struct ipsecif_net *in);
+void ipsecif_bundle_net_idle(struct ipsecif_net *in);
 
 /* stats.c */
 extern const struct ethtool_ops ipsecif_ethtool_ops;

@@ -39,10 +39,8 @@ static int ipsecif_sa_measure(struct xfrm_state *x, int count, void *arg)
 	struct ipsecif_sa_sum *s;
 	struct ipsecif *sif;
 
-	if (count >= w->pause) {	/* let the caller reschedule */
-		w->pause = count + IPSECIF_WALK_CHUNK;
+	if (ipsecif_walk_pause(count, &w->pause))
 		return -EAGAIN;
-	}
 	if (!x->if_id || x->km.state != XFRM_STATE_VALID)
 		return 0;
 	sif = ipsecif_find(net, x->if_id);	/* RTNL keeps it registered */
@@ -275,9 +273,10 @@ static int ipsecif_km_notify(struct xfrm_state *x, const struct km_event *c)
 }
 
 /*
- * A policy added, changed or deleted: the bundle keys follow (an insert
- * bumps the route generation too, before this notification; a delete
- * does not, and would leave the keys finer than they need to be).
+ * A policy added, changed or deleted: the device's masks are computed
+ * again (an insert has also moved the head of the namespace's policies,
+ * which made every mask stale before this notification; a delete does
+ * not, and would leave the keys finer than they need to be).
  */
 static int ipsecif_km_notify_policy(struct xfrm_policy *xp, int dir,
 				    const struct km_event *c)

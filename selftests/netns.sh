@@ -72,9 +72,9 @@ check_ge "counters of the moved device" 4 "$(dev_stat "$C" ipsec1 rx_packets)"
 # whoever asks from C (changelink cannot check the credentials of the
 # socket that sent the request, as rtnetlink does for C's own namespace).
 cnl() { ip netns exec "$C" python3 "$SELFTESTS/ipsecnl.py" "$@" 2>&1; }
-refused() {	# refused DESC ARGS...: EPERM with the message that says why
+refused() {	# refused DESC DEV ARGS...: EPERM with the message that says why
 	local out
-	if out=$(cnl set ipsec1 "${@:2}"); then
+	if out=$(cnl set "${@:2}"); then
 		nok "$1"
 	elif grep -q "move it back" <<<"$out"; then
 		ok "$1"
@@ -83,9 +83,18 @@ refused() {	# refused DESC ARGS...: EPERM with the message that says why
 		echo "#   $out"
 	fi
 }
-refused "C's root may not change the moved device's if_id" if_id 2
-refused "... nor its link" link 1
-refused "... nor its link by name" link_name lo
+refused "C's root may not change the moved device's if_id" ipsec1 if_id 2
+refused "... nor its link" ipsec1 link 1
+refused "... nor its link by name" ipsec1 link_name lo
+anl() { ip netns exec "$A" python3 "$SELFTESTS/ipsecnl.py" "$@"; }
+if ip -n "$A" link add ipsec6 type ipsec && anl set ipsec6 link_name nosuch0 >/dev/null &&
+	ip -n "$A" link set ipsec6 netns "$C"; then
+	refused "... nor make one that waits for its link (nosuch0) forget it" ipsec6 link 0
+	check_eq "... it still waits for nosuch0" nosuch0 "$(cnl link_name ipsec6)"
+	ip -n "$C" link del ipsec6
+else
+	nok "ipsec6 waiting for nosuch0, moved to C"
+fi
 check "... a request that keeps them is accepted" cnl set ipsec1 if_id 1
 check_eq "... they are as they were" "kind ipsec link $(ip -n "$A" -j link show veth0 | jq '.[0].ifindex') if_id 1" \
 	"$(cnl show ipsec1)"
