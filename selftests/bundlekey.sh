@@ -98,13 +98,7 @@ SPORT=20000
 
 # The wide policies rank last (priority 1000): the narrower ones below
 # (priority 100) come first wherever they match.
-wide() {
-	sa "$A" $UNDER4_A $UNDER4_B 0x100 $KEY_AB 1 &&
-	ip -n "$A" xfrm policy add dir out src 0.0.0.0/0 dst 0.0.0.0/0 if_id 1 \
-		priority 1000 tmpl src $UNDER4_A dst $UNDER4_B proto esp reqid 0x100 mode tunnel &&
-	ip -n "$A" xfrm policy add dir out src ::/0 dst ::/0 if_id 1 \
-		priority 1000 tmpl src $UNDER4_A dst $UNDER4_B proto esp reqid 0x100 mode tunnel
-}
+wide() { out_pair 0x100 1000 0.0.0.0/0 ::/0; }
 check "SA 0x100, outbound policies 0.0.0.0/0 and ::/0 of if_id 1" wide
 
 # --- a flow flood shares one bundle --------------------------------------

@@ -23,20 +23,8 @@ probe_add walk p xfrm_policy_walk && probe_add swalk p xfrm_state_walk &&
 	ksft_skip_all "kprobes are not available"
 MANY=${CHUNKS_MANY:-1500}
 
-narrow() {
-	sa "$A" $UNDER4_A $UNDER4_B 0x200 $KEY_AB 1 &&
-	ip -n "$A" xfrm policy add dir out src 0.0.0.0/0 dst 172.16.1.128/25 if_id 1 \
-		priority 100 tmpl src $UNDER4_A dst $UNDER4_B proto esp reqid 0x200 mode tunnel &&
-	ip -n "$A" xfrm policy add dir out src ::/0 dst fd01::80/121 if_id 1 \
-		priority 100 tmpl src $UNDER4_A dst $UNDER4_B proto esp reqid 0x200 mode tunnel
-}
-wide() {
-	sa "$A" $UNDER4_A $UNDER4_B 0x100 $KEY_AB 1 &&
-	ip -n "$A" xfrm policy add dir out src 0.0.0.0/0 dst 0.0.0.0/0 if_id 1 \
-		priority 1000 tmpl src $UNDER4_A dst $UNDER4_B proto esp reqid 0x100 mode tunnel &&
-	ip -n "$A" xfrm policy add dir out src ::/0 dst ::/0 if_id 1 \
-		priority 1000 tmpl src $UNDER4_A dst $UNDER4_B proto esp reqid 0x100 mode tunnel
-}
+narrow() { out_pair 0x200 100 172.16.1.128/25 fd01::80/121; }
+wide() { out_pair 0x100 1000 0.0.0.0/0 ::/0; }
 # MANY policies (both families) and MANY SAs of if_id 9, one ip -batch
 many() {
 	local i f

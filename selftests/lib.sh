@@ -291,6 +291,19 @@ pol() {
 		tmpl src "$5" dst "$6" proto esp reqid "$7" mode "${9:-tunnel}"
 }
 
+# out_pair SPI PRIORITY DST4 DST6: on A, the outbound SA SPI (to B, if_id
+# 1, its reqid SPI) and two outbound policies of if_id 1 to it, from any
+# address to DST4 and to DST6, of PRIORITY (lower comes first)
+out_pair() {
+	local spi=$1 prio=$2 sel src dst
+	sa "$A" $UNDER4_A $UNDER4_B "$spi" $KEY_AB 1 || return 1
+	for sel in "0.0.0.0/0 $3" "::/0 $4"; do
+		read -r src dst <<<"$sel"
+		ip -n "$A" xfrm policy add dir out src "$src" dst "$dst" if_id 1 priority "$prio" \
+			tmpl src $UNDER4_A dst $UNDER4_B proto esp reqid "$spi" mode tunnel || return 1
+	done
+}
+
 # tunnel NS LOCAL REMOTE SPI_OUT SPI_IN KEY_OUT KEY_IN IF_ID [MODE [SEL4 SEL6]]:
 # SAs and policies of one end; by default every inner address, both families.
 tunnel() {
