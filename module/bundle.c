@@ -50,8 +50,6 @@
  * under RCU with dst_hold_safe(), as dsts are freed after a grace period.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/inetdevice.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
@@ -288,9 +286,25 @@ static bool ipsecif_mask_keeps(const struct ipsecif_flowmask *new,
 }
 
 /*
- * Compute every device's masks again. The generations are read before the
- * walks: a policy or SA that comes later makes the result stale, never
- * wrong.
+ * Drop the cached bundles of the devices whose SAs changed (every device's
+ * after a flush of the namespace's SAs), so that a deleted SA is freed
+ * with its keys now, not when the next packet finds its bundle stale.
+ */
+static void ipsecif_bundle_flush_changed(struct ipsecif_net *in)
+{
+	struct ipsecif *sif;
+	bool all;
+
+	all = test_and_clear_bit(IPSECIF_EV_FLUSH, &in->events);
+	list_for_each_entry(sif, &in->devs, list)
+		if (test_and_clear_bit(IPSECIF_EV_FLUSH, &sif->events) || all)
+			ipsecif_bundle_flush(sif);
+}
+
+/*
+ * Drop the bundles that SA events made stale, and compute every device's
+ * masks again. The generations are read before the walks: a policy or SA
+ * that comes later makes the result stale, never wrong.
  */
 static void ipsecif_mask_work(struct work_struct *work)
 {
@@ -304,6 +318,7 @@ static void ipsecif_mask_work(struct work_struct *work)
 	u32 seq;
 
 	rtnl_lock();
+	ipsecif_bundle_flush_changed(in);
 	list_for_each_entry(sif, &in->devs, list) {
 		memset(sif->mask_next, 0, sizeof(sif->mask_next));
 		for (i = 0; i < 2; i++)
@@ -353,14 +368,21 @@ static void ipsecif_mask_refresh(struct ipsecif_net *in)
  * ipsecif_bundle_xfrm_changed() - SAs or policies were added or changed
  * @in: the namespace's state
  * @sif: the device of their if_id, or NULL for a flush of the namespace
+ * @sa: SAs changed, not only policies
  *
  * The device's masks (or every mask of the namespace) are stale from now
- * on; other devices keep theirs, and their cached bundles.
+ * on, and for SAs its cached bundles are dropped by the worker; other
+ * devices keep theirs, and their cached bundles.
  * Context: any (xfrm's key manager notification); @sif valid.
  */
-void ipsecif_bundle_xfrm_changed(struct ipsecif_net *in, struct ipsecif *sif)
+void ipsecif_bundle_xfrm_changed(struct ipsecif_net *in, struct ipsecif *sif,
+				 bool sa)
 {
+	if (sa)
+		set_bit(IPSECIF_EV_FLUSH, sif ? &sif->events : &in->events);
 	atomic_inc(sif ? &sif->xfrm_seq : &in->xfrm_seq);
+	/* The bit before work_pending(): a worker past it runs again. */
+	smp_mb__after_atomic();
 	ipsecif_mask_refresh(in);
 }
 
@@ -571,11 +593,9 @@ void ipsecif_bundle_free(struct ipsecif *sif)
 /**
  * ipsecif_bundle_net_init() - per-namespace state of the masks
  * @in: the namespace's state
- * @net: the namespace
  */
-void ipsecif_bundle_net_init(struct ipsecif_net *in, struct net *net)
+void ipsecif_bundle_net_init(struct ipsecif_net *in)
 {
-	in->net = net;
 	INIT_WORK(&in->mask_work, ipsecif_mask_work);
 }
 

@@ -3,8 +3,6 @@
  * ipsecif: the ipsec network devices and their rtnetlink interface.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/if_arp.h>
 #include <linux/rhashtable.h>
 #include <net/netns/generic.h>
@@ -17,56 +15,6 @@ unsigned int ipsecif_net_id __read_mostly;
 
 #define IPSECIF_FEATURES (NETIF_F_SG | NETIF_F_FRAGLIST | \
 			  NETIF_F_GSO_SOFTWARE | NETIF_F_HW_CSUM)
-
-static const struct rhashtable_params ipsecif_rht_params = {
-	.key_len		= sizeof(u32),
-	.key_offset		= offsetof(struct ipsecif, if_id),
-	.head_offset		= offsetof(struct ipsecif, node),
-	.automatic_shrinking	= true,
-};
-
-/**
- * ipsecif_find() - the device of a namespace bound to an if_id
- * @net: the namespace the device was created in
- * @if_id: the if_id
- *
- * A namespace that is going away has no device to find: from its
- * pre_exit on, the table may be freed once the grace period that the core
- * waits for between pre_exit and exit has passed (ipsecif_net_pre_exit()).
- *
- * Context: RTNL held, or in an RCU read section (softirq included).
- * Return: the device, valid under RTNL or as long as the caller's RCU read
- * section lasts; NULL if none, or if @net is going away.
- */
-struct ipsecif *ipsecif_find(struct net *net, u32 if_id)
-{
-	struct ipsecif_net *in = ipsecif_pernet(net);
-	struct ipsecif *sif = NULL;
-
-	rcu_read_lock();
-	if (in && READ_ONCE(in->ready))
-		sif = rhashtable_lookup(&in->table, &if_id, ipsecif_rht_params);
-	rcu_read_unlock();
-	return sif;
-}
-
-/*
- * if_id for a device created without one: N for "ipsecN", and 16384 for
- * ipsec0 as libreswan does. 0 (invalid) for any other name.
- */
-u32 ipsecif_default_if_id(const char *name)
-{
-	const char *num = name + strlen("ipsec");
-	u32 n;
-
-	if (strncmp(name, "ipsec", strlen("ipsec")) || !isdigit(*num))
-		return 0;
-	if (num[0] == '0' && num[1])	/* no leading zeros: one name, one id */
-		return 0;
-	if (kstrtou32(num, 10, &n))
-		return 0;
-	return n ? n : IPSECIF_IPSEC0_IF_ID;
-}
 
 static int ipsecif_dev_init(struct net_device *dev)
 {
@@ -260,6 +208,26 @@ static int ipsecif_parse_link_name(struct net *net, struct net_device *self,
 	return ipsecif_check_phys(self, phys, attr, extack);
 }
 
+/* Formatted extack messages are newer than some kernels we support. */
+static void ipsecif_extack_if_id_taken(struct netlink_ext_ack *extack,
+				       const struct nlattr *attr, u32 if_id,
+				       const struct net_device *owner)
+{
+	bool xfrm = !netif_is_ipsecif(owner);
+
+#ifdef NL_SET_ERR_MSG_FMT_MOD
+	NL_SET_ERR_MSG_FMT_MOD(extack, "if_id %u is already used by %s%s",
+			       if_id, xfrm ? "xfrm device " : "", owner->name);
+#else
+	if (xfrm)
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "if_id is already used by an xfrm device");
+	else
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "if_id is already used by another ipsec device");
+#endif
+}
+
 static int ipsecif_check_if_id(struct net *net, struct ipsecif *self, u32 if_id,
 			       const struct nlattr *attr,
 			       struct netlink_ext_ack *extack)
@@ -334,7 +302,7 @@ static int ipsecif_parse(struct ipsecif *sif, struct nlattr *tb[],
 }
 
 /**
- * ipsecif_newlink() - create a device (rtnl_link_ops.newlink via compat.h)
+ * ipsecif_newlink() - create a device (rtnl_link_ops.newlink, below)
  * @net: the device's birth namespace, that of its SAs, policies and link
  * @dev: the device, not registered yet
  * @tb: the request's attributes
@@ -344,9 +312,9 @@ static int ipsecif_parse(struct ipsecif *sif, struct nlattr *tb[],
  * Context: RTNL held.
  * Return: 0, or an error and nothing registered.
  */
-int ipsecif_newlink(struct net *net, struct net_device *dev,
-		    struct nlattr *tb[], struct nlattr *data[],
-		    struct netlink_ext_ack *extack)
+static int ipsecif_newlink(struct net *net, struct net_device *dev,
+			   struct nlattr *tb[], struct nlattr *data[],
+			   struct netlink_ext_ack *extack)
 {
 	struct ipsecif *sif = netdev_priv(dev);
 	struct ipsecif_parms parms = { .mtu_auto = !tb[IFLA_MTU],
@@ -382,6 +350,29 @@ int ipsecif_newlink(struct net *net, struct net_device *dev,
 		ipsecif_mtu_update(sif);
 	return err;
 }
+
+/*
+ * ipsecif_newlink() behind either prototype of rtnl_link_ops.newlink. The
+ * birth namespace is IFLA_LINK_NETNSID's if given, else where the device
+ * is created. Older kernels create the device in the link namespace first
+ * and move it afterwards, which gives the same answer.
+ */
+#ifdef IPSECIF_NEWLINK_PARAMS
+static int ipsecif_newlink_op(struct net_device *dev,
+			      struct rtnl_newlink_params *params,
+			      struct netlink_ext_ack *extack)
+{
+	return ipsecif_newlink(params->link_net ? : dev_net(dev), dev,
+			       params->tb, params->data, extack);
+}
+#else
+static int ipsecif_newlink_op(struct net *src_net, struct net_device *dev,
+			      struct nlattr *tb[], struct nlattr *data[],
+			      struct netlink_ext_ack *extack)
+{
+	return ipsecif_newlink(dev_net(dev), dev, tb, data, extack);
+}
+#endif
 
 /*
  * rtnetlink applies changelink first and the rest of the request (a move
@@ -528,7 +519,7 @@ static struct net *ipsecif_get_link_net(const struct net_device *dev)
 	return sif->net;
 }
 
-struct rtnl_link_ops ipsecif_link_ops __read_mostly = {
+static struct rtnl_link_ops ipsecif_link_ops __read_mostly = {
 	.kind		= IPSECIF_KIND,
 	.maxtype	= IFLA_IPSEC_MAX,
 	.policy		= ipsecif_policy,
@@ -541,15 +532,18 @@ struct rtnl_link_ops ipsecif_link_ops __read_mostly = {
 	.get_link_net	= ipsecif_get_link_net,
 };
 
+/* A new namespace: no device yet, nothing queued. */
 static int ipsecif_net_init(struct ipsecif_net *in, struct net *net)
 {
 	int err;
 
+	in->net = net;
 	INIT_LIST_HEAD(&in->devs);
 	INIT_LIST_HEAD(&in->stale);
+	spin_lock_init(&in->work_lock);
 	ipsecif_xfrmi_net_init(in);
 	ipsecif_mtu_net_init(in);
-	ipsecif_bundle_net_init(in, net);
+	ipsecif_bundle_net_init(in);
 	err = rhashtable_init(&in->table, &ipsecif_rht_params);
 	if (!err)
 		WRITE_ONCE(in->ready, true);
@@ -581,12 +575,17 @@ static void ipsecif_net_destroy(struct ipsecif_net *in)
 	ipsecif_xfrmi_net_exit(in);
 }
 
-/*
- * @net is going away: queue every device created in it for deletion,
- * wherever it lives now. Devices created elsewhere that live in @net are
- * deleted by the core through rtnl_link_ops. Called with RTNL held.
+/**
+ * ipsecif_net_kill() - queue the devices created in a dying namespace
+ * @net: the namespace, past its pre_exit
+ * @kill: the list the core unregisters in one batch
+ *
+ * Every device created in @net goes, wherever it lives now: its SAs and
+ * policies go with @net. Devices created elsewhere that live in @net are
+ * deleted by the core through rtnl_link_ops.
+ * Context: RTNL held (pernet exit_rtnl or exit_batch_rtnl).
  */
-void ipsecif_net_kill(struct net *net, struct list_head *kill)
+static void ipsecif_net_kill(struct net *net, struct list_head *kill)
 {
 	struct ipsecif *sif;
 
@@ -603,6 +602,30 @@ static void __net_exit ipsecif_net_pre_exit_ops(struct net *net)
 {
 	ipsecif_net_pre_exit(ipsecif_pernet(net));
 }
+
+/* The pernet exit with RTNL held: one namespace, or a list of them. */
+#if defined(IPSECIF_HAVE_EXIT_RTNL)
+static void __net_exit ipsecif_net_exit_rtnl_ops(struct net *net,
+						 struct list_head *kill)
+{
+	ipsecif_net_kill(net, kill);
+}
+
+#define IPSECIF_PERNET_EXIT_RTNL .exit_rtnl = ipsecif_net_exit_rtnl_ops,
+#elif defined(IPSECIF_HAVE_EXIT_BATCH_RTNL)
+static void __net_exit ipsecif_net_exit_batch_rtnl_ops(struct list_head *nets,
+						       struct list_head *kill)
+{
+	struct net *net;
+
+	list_for_each_entry(net, nets, exit_list)
+		ipsecif_net_kill(net, kill);
+}
+
+#define IPSECIF_PERNET_EXIT_RTNL .exit_batch_rtnl = ipsecif_net_exit_batch_rtnl_ops,
+#else
+#error "ipsecif needs pernet exit_rtnl or exit_batch_rtnl (Linux >= 6.1 Debian, 6.9 upstream)"
+#endif
 
 static void __net_exit ipsecif_net_exit_ops(struct net *net)
 {
@@ -622,21 +645,79 @@ static struct pernet_operations ipsecif_net_ops = {
 	.size	= sizeof(struct ipsecif_net),
 };
 
-/**
- * ipsecif_pernet_register() - per-namespace state, for every namespace
- *
- * Return: 0 or the error of register_pernet_device().
+/*
+ * Events of other devices: a link appearing, renamed, gone or resized, an
+ * xfrm device taking an if_id of ours, a device with ESP offload going
+ * down or away (xfrm, notified before us, deleted the SAs offloaded to it
+ * with no SA notification); and of our own: going down drops the cached
+ * bundles, so that no SA is kept alive meanwhile.
  */
-int ipsecif_pernet_register(void)
+static int ipsecif_netdev_event(struct notifier_block *nb,
+				unsigned long event, void *ptr)
 {
-	return register_pernet_device(&ipsecif_net_ops);
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+
+	if (netif_is_ipsecif(dev)) {
+		if (event == NETDEV_DOWN)
+			ipsecif_bundle_flush(netdev_priv(dev));
+		return NOTIFY_DONE;
+	}
+	if ((event == NETDEV_DOWN || event == NETDEV_UNREGISTER) &&
+	    (dev->features & NETIF_F_HW_ESP))
+		ipsecif_km_sas_flushed(dev_net(dev));
+	switch (event) {
+	case NETDEV_REGISTER:
+	case NETDEV_UNREGISTER:
+		ipsecif_xfrmi_track(dev, event);
+		fallthrough;
+	case NETDEV_CHANGE:
+		ipsecif_xfrmi_warn(dev, event);
+		break;
+	}
+	switch (event) {
+	case NETDEV_REGISTER:
+	case NETDEV_CHANGENAME:
+	case NETDEV_UNREGISTER:
+	case NETDEV_CHANGEMTU:
+		ipsecif_link_event(dev, event);
+		break;
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block ipsecif_netdev_nb = {
+	.notifier_call = ipsecif_netdev_event,
+};
+
+/**
+ * ipsecif_device_init() - per-namespace state, and the events of devices
+ *
+ * Every namespace gets its state, and registering the notifier replays
+ * the registration of every existing device (xfrm devices are tracked).
+ * No ipsec device can exist yet, as ipsecif_device_start() comes after the
+ * xfrm side is in place.
+ *
+ * Return: 0, or the error of the registration that failed (none is left).
+ */
+int ipsecif_device_init(void)
+{
+	int err;
+
+	err = register_pernet_device(&ipsecif_net_ops);
+	if (err)
+		return err;
+	err = register_netdevice_notifier(&ipsecif_netdev_nb);
+	if (err)
+		unregister_pernet_device(&ipsecif_net_ops);
+	return err;
 }
 
 /**
- * ipsecif_pernet_unregister() - the reverse, every device already gone
+ * ipsecif_device_exit() - the reverse, after ipsecif_device_stop()
  */
-void ipsecif_pernet_unregister(void)
+void ipsecif_device_exit(void)
 {
+	unregister_netdevice_notifier(&ipsecif_netdev_nb);
 	unregister_pernet_device(&ipsecif_net_ops);
 }
 
@@ -682,11 +763,17 @@ skip:
 	return 0;
 }
 
-/*
- * The devices=N module parameter: ipsec0..ipsec{N-1}, down and detached,
- * their MTU automatic once attached.
+/**
+ * ipsecif_create_at_load() - the devices=N module parameter
+ * @count: N
+ *
+ * ipsec0..ipsec{N-1} in the initial namespace, down and detached, their
+ * MTU automatic once attached. A name or if_id already taken is skipped
+ * with a warning.
+ * Return: 0, or the error of the device that failed (those before it
+ * stay, for rtnl_link_unregister() to delete).
  */
-int ipsecif_create_at_load(unsigned int count)
+static int ipsecif_create_at_load(unsigned int count)
 {
 	unsigned int i;
 	int err = 0;
@@ -696,4 +783,34 @@ int ipsecif_create_at_load(unsigned int count)
 		err = ipsecif_create_one(i);
 	rtnl_unlock();
 	return err;
+}
+
+/**
+ * ipsecif_device_start() - the link kind "ipsec", and the devices at load
+ * @devices: the devices= module parameter, checked
+ * @links: the links= module parameter, checked (ipsecif_links_at_load())
+ *
+ * Return: 0, or an error and no link kind nor device left.
+ */
+int ipsecif_device_start(unsigned int devices, const char *links)
+{
+	int err;
+
+	err = rtnl_link_register(&ipsecif_link_ops);
+	if (err)
+		return err;
+	err = ipsecif_create_at_load(devices);
+	if (!err)
+		err = ipsecif_links_at_load(links, devices, true);
+	if (err)
+		rtnl_link_unregister(&ipsecif_link_ops);
+	return err;
+}
+
+/**
+ * ipsecif_device_stop() - delete every ipsec device, in every namespace
+ */
+void ipsecif_device_stop(void)
+{
+	rtnl_link_unregister(&ipsecif_link_ops);
 }

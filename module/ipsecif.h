@@ -5,11 +5,13 @@
 #ifndef _IPSECIF_H
 #define _IPSECIF_H
 
+#include <linux/ctype.h>
 #include <linux/netdevice.h>
-#include <linux/rhashtable-types.h>
+#include <linux/rhashtable.h>
 #include <linux/seqlock.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/xarray.h>
+#include <net/dst.h>
 #include <net/flow.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
@@ -110,14 +112,18 @@ struct ipsecif {
 	struct ipsecif_flowmask mask[2];	/* IPv4, IPv6 */
 	struct ipsecif_flowmask mask_next[2];	/* being computed; RTNL */
 	atomic_t xfrm_seq;		/* its SAs or policies changed */
-	unsigned long events;		/* IPSECIF_SA_CHANGED (mtu.c) */
+	unsigned long events;		/* IPSECIF_EV_*: its SAs changed */
 	struct ipsecif_stats __percpu *stats;
 };
 
 #define IPSECIF_MAX_DEVICES_AT_LOAD	256
 
-/* Bits of ipsecif.events and ipsecif_net.events, for the MTU worker. */
-#define IPSECIF_SA_CHANGED	0	/* flush the bundles, measure the SAs */
+/*
+ * Bits of ipsecif.events (its SAs changed) and ipsecif_net.events (the
+ * namespace's SAs were flushed: every device), each for its worker.
+ */
+#define IPSECIF_EV_FLUSH	0	/* drop the cached bundles (bundle.c) */
+#define IPSECIF_EV_MEASURE	1	/* measure the SAs again (mtu.c) */
 
 /* Entries a walk over xfrm's SAs or policies visits between reschedules. */
 #define IPSECIF_WALK_CHUNK	512
@@ -156,7 +162,7 @@ struct ipsecif_net {
 	struct work_struct mtu_work;	/* SAs changed: update MTUs */
 	struct net *net;		/* the namespace this is of */
 	atomic_t xfrm_seq;		/* SAs or policies flushed */
-	unsigned long events;		/* IPSECIF_SA_CHANGED: a flush */
+	unsigned long events;		/* IPSECIF_EV_*: a flush */
 	u32 mask_gen;			/* masks computed; RTNL */
 	struct xfrm_policy *mask_pin;	/* held by the masks (bundle.c) */
 	struct work_struct mask_work;	/* compute the devices' masks */
@@ -168,7 +174,6 @@ struct ipsecif_net {
 };
 
 extern unsigned int ipsecif_net_id;
-extern struct rtnl_link_ops ipsecif_link_ops;
 extern const struct net_device_ops ipsecif_netdev_ops;
 
 static inline struct ipsecif_net *ipsecif_pernet(struct net *net)
@@ -181,56 +186,89 @@ static inline bool netif_is_ipsecif(const struct net_device *dev)
 	return dev->netdev_ops == &ipsecif_netdev_ops;
 }
 
-/* device.c */
-struct ipsecif *ipsecif_find(struct net *net, u32 if_id);
-int ipsecif_newlink(struct net *net, struct net_device *dev,
-		    struct nlattr *tb[], struct nlattr *data[],
-		    struct netlink_ext_ack *extack);
-int ipsecif_pernet_register(void);
-void ipsecif_pernet_unregister(void);
-void ipsecif_net_kill(struct net *net, struct list_head *kill);
-int ipsecif_create_at_load(unsigned int count);
-u32 ipsecif_default_if_id(const char *name);
+/* A namespace's devices by if_id (ipsecif_net.table). */
+static const struct rhashtable_params ipsecif_rht_params = {
+	.key_len		= sizeof(u32),
+	.key_offset		= offsetof(struct ipsecif, if_id),
+	.head_offset		= offsetof(struct ipsecif, node),
+	.automatic_shrinking	= true,
+};
 
-/* link.c */
-bool ipsecif_name_ok(const char *name);
-void ipsecif_set_link(struct ipsecif *sif, int link, const char *name);
-void ipsecif_get_link_name(struct ipsecif *sif, char *name);
-void ipsecif_link_event(struct net_device *phys, unsigned long event);
-int ipsecif_link_notifier_register(void);
-void ipsecif_link_notifier_unregister(void);
-int ipsecif_links_at_load(const char *spec, unsigned int count, bool apply);
+/**
+ * ipsecif_find() - the device of a namespace bound to an if_id
+ * @net: the namespace the device was created in
+ * @if_id: the if_id
+ *
+ * A namespace that is going away has no device to find: from its
+ * pre_exit on, the table may be freed once the grace period that the core
+ * waits for between pre_exit and exit has passed (device.c).
+ *
+ * Context: RTNL held, or in an RCU read section (softirq included).
+ * Return: the device, valid under RTNL or as long as the caller's RCU read
+ * section lasts; NULL if none, or if @net is going away.
+ */
+static inline struct ipsecif *ipsecif_find(struct net *net, u32 if_id)
+{
+	struct ipsecif_net *in = ipsecif_pernet(net);
+	struct ipsecif *sif = NULL;
 
-/* mtu.c */
-void ipsecif_mtu_update(struct ipsecif *sif);
-void ipsecif_mtu_stale(struct ipsecif *sif);
-void ipsecif_mtu_refresh(struct ipsecif_net *in);
-void ipsecif_mtu_changed(struct ipsecif *sif);
-void ipsecif_mtu_sas_flushed(struct net *net);
-void ipsecif_mtu_net_init(struct ipsecif_net *in);
-void ipsecif_mtu_net_exit(struct ipsecif_net *in);
-void ipsecif_mtu_init(void);
-void ipsecif_mtu_exit(void);
+	rcu_read_lock();
+	if (in && READ_ONCE(in->ready))
+		sif = rhashtable_lookup(&in->table, &if_id, ipsecif_rht_params);
+	rcu_read_unlock();
+	return sif;
+}
 
-/* bundle.c */
-int ipsecif_bundle_init(struct ipsecif *sif);
-void ipsecif_bundle_free(struct ipsecif *sif);
-void ipsecif_bundle_flush(struct ipsecif *sif);
-void ipsecif_bundle_key(struct ipsecif *sif, const struct flowi *fl,
-			unsigned short family, u32 if_id,
-			struct ipsecif_bundle_key *key);
-struct dst_entry *ipsecif_bundle_get(struct ipsecif *sif,
-				     const struct ipsecif_bundle_key *key);
-void ipsecif_bundle_set(struct ipsecif *sif,
-			const struct ipsecif_bundle_key *key,
-			struct dst_entry *dst);
-void ipsecif_bundle_xfrm_changed(struct ipsecif_net *in, struct ipsecif *sif);
-void ipsecif_bundle_net_init(struct ipsecif_net *in, struct net *net);
-void ipsecif_bundle_net_exit(struct ipsecif_net *in);
-void ipsecif_bundle_net_idle(struct ipsecif_net *in);
+/**
+ * ipsecif_default_if_id() - the if_id of a device created without one
+ * @name: the device's name
+ *
+ * Return: N for "ipsecN", and IPSECIF_IPSEC0_IF_ID (16384) for ipsec0, as
+ * libreswan numbers them; 0 (not an if_id) for any other name, "ipsec01"
+ * included: one name, one if_id.
+ */
+static inline u32 ipsecif_default_if_id(const char *name)
+{
+	const char *num = name + strlen("ipsec");
+	u32 n;
 
-/* stats.c */
-extern const struct ethtool_ops ipsecif_ethtool_ops;
+	if (strncmp(name, "ipsec", strlen("ipsec")) || !isdigit(*num))
+		return 0;
+	if (num[0] == '0' && num[1])
+		return 0;
+	if (kstrtou32(num, 10, &n))
+		return 0;
+	return n ? n : IPSECIF_IPSEC0_IF_ID;
+}
+
+/**
+ * ipsecif_scrub() - reset what must not leak between underlay and device
+ * @skb: a packet entering the device from xfrm, or leaving it for xfrm
+ * @xnet: the device is in another namespace than its SAs
+ *
+ * Context: transmit or receive path.
+ */
+static inline void ipsecif_scrub(struct sk_buff *skb, bool xnet)
+{
+	skb_clear_tstamp(skb);
+	skb->pkt_type = PACKET_HOST;
+	skb->skb_iif = 0;
+	skb->ignore_df = 0;
+	skb_dst_drop(skb);
+	nf_reset_ct(skb);
+	nf_reset_trace(skb);
+	if (!xnet)
+		return;
+	/* As skb_scrub_packet() does, the secpath included (checked). */
+	ipvs_reset(skb);
+	skb_ext_reset(skb);
+#ifdef CONFIG_NET_SWITCHDEV
+	skb->offload_fwd_mark = 0;
+	skb->offload_l3_fwd_mark = 0;
+#endif
+	skb_orphan(skb);
+	skb->mark = 0;
+}
 
 /**
  * ipsecif_count() - count one packet for @cause
@@ -248,21 +286,74 @@ static inline void ipsecif_count(struct ipsecif *sif, enum ipsecif_stat cause)
 	u64_stats_update_end(&st->syncp);
 }
 
-/* rx.c */
-int ipsecif_rx_init(void);
-void ipsecif_rx_exit(void);
-void ipsecif_scrub(struct sk_buff *skb, bool xnet);
+/*
+ * What each file offers the others. main.c calls device.c and the xfrm
+ * side's registrations; every other file calls only files listed below
+ * it (scripts/calls.sh prints the calls between files).
+ */
 
-/* tx.c */
+/* device.c: device lifetime, rtnetlink, namespaces, device events */
+int ipsecif_device_init(void);
+void ipsecif_device_exit(void);
+int ipsecif_device_start(unsigned int devices, const char *links);
+void ipsecif_device_stop(void);
+
+/* km.c: what xfrm's key manager callbacks tell of SAs and policies */
+void ipsecif_km_register(void);
+void ipsecif_km_unregister(void);
+void ipsecif_km_sas_flushed(struct net *net);
+
+/* link.c: the physical device a device sends through, by name */
+bool ipsecif_name_ok(const char *name);
+void ipsecif_set_link(struct ipsecif *sif, int link, const char *name);
+void ipsecif_get_link_name(struct ipsecif *sif, char *name);
+void ipsecif_link_event(struct net_device *phys, unsigned long event);
+int ipsecif_links_at_load(const char *spec, unsigned int count, bool apply);
+
+/* tx.c: the transmit path */
 netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev);
 
-/* xfrmi.c: living with xfrm_interface */
-int ipsecif_xfrmi_init(void);
-void ipsecif_xfrmi_exit(void);
+/* mtu.c: the automatic MTU and the headroom */
+void ipsecif_mtu_update(struct ipsecif *sif);
+void ipsecif_mtu_stale(struct ipsecif *sif);
+void ipsecif_mtu_refresh(struct ipsecif_net *in);
+void ipsecif_mtu_changed(struct ipsecif *sif);
+void ipsecif_mtu_sas_changed(struct ipsecif_net *in, struct ipsecif *sif);
+void ipsecif_mtu_net_init(struct ipsecif_net *in);
+void ipsecif_mtu_net_exit(struct ipsecif_net *in);
+
+/* bundle.c: the transmit path's bundle cache */
+int ipsecif_bundle_init(struct ipsecif *sif);
+void ipsecif_bundle_free(struct ipsecif *sif);
+void ipsecif_bundle_flush(struct ipsecif *sif);
+void ipsecif_bundle_key(struct ipsecif *sif, const struct flowi *fl,
+			unsigned short family, u32 if_id,
+			struct ipsecif_bundle_key *key);
+struct dst_entry *ipsecif_bundle_get(struct ipsecif *sif,
+				     const struct ipsecif_bundle_key *key);
+void ipsecif_bundle_set(struct ipsecif *sif,
+			const struct ipsecif_bundle_key *key,
+			struct dst_entry *dst);
+void ipsecif_bundle_xfrm_changed(struct ipsecif_net *in, struct ipsecif *sif,
+				 bool sa);
+void ipsecif_bundle_net_init(struct ipsecif_net *in);
+void ipsecif_bundle_net_exit(struct ipsecif_net *in);
+void ipsecif_bundle_net_idle(struct ipsecif_net *in);
+
+/* xfrmi.c: living with xfrm_interface, and the if_id callback slot */
+int ipsecif_if_cb_register(void);
+void ipsecif_if_cb_unregister(void);
 struct net_device *ipsecif_xfrmi_find(struct net *net, u32 if_id);
 void ipsecif_xfrmi_track(struct net_device *dev, unsigned long event);
 void ipsecif_xfrmi_warn(struct net_device *dev, unsigned long event);
 void ipsecif_xfrmi_net_init(struct ipsecif_net *in);
 void ipsecif_xfrmi_net_exit(struct ipsecif_net *in);
+
+/* rx.c: the receive path */
+int ipsecif_rx_register(void);
+void ipsecif_rx_unregister(void);
+
+/* stats.c: the counters per cause */
+extern const struct ethtool_ops ipsecif_ethtool_ops;
 
 #endif /* _IPSECIF_H */

@@ -8,8 +8,6 @@
  * to it, or moved into the namespace.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
 
@@ -21,6 +19,8 @@
  *
  * dev_valid_name(), and no '%': a pattern such as "ppp%d" names no device
  * in particular, so the name it would become cannot be checked or awaited.
+ *
+ * Return: true if @name is such a name.
  */
 bool ipsecif_name_ok(const char *name)
 {
@@ -210,67 +210,4 @@ int ipsecif_links_at_load(const char *spec, unsigned int count, bool apply)
 	}
 	kfree(copy);
 	return n < 0 ? n : 0;
-}
-
-/*
- * Events of other devices: a link appearing, renamed, gone or resized, an
- * xfrm device taking an if_id of ours, a device with ESP offload going
- * down or away (xfrm, notified before us, deleted the SAs offloaded to it
- * with no SA notification); and of our own: going down drops the cached
- * bundles, so that no SA is kept alive meanwhile.
- */
-static int ipsecif_netdev_event(struct notifier_block *nb,
-				unsigned long event, void *ptr)
-{
-	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
-
-	if (netif_is_ipsecif(dev)) {
-		/* Down: no cached bundle keeps SAs alive meanwhile. */
-		if (event == NETDEV_DOWN)
-			ipsecif_bundle_flush(netdev_priv(dev));
-		return NOTIFY_DONE;
-	}
-	if ((event == NETDEV_DOWN || event == NETDEV_UNREGISTER) &&
-	    (dev->features & NETIF_F_HW_ESP))
-		ipsecif_mtu_sas_flushed(dev_net(dev));
-	switch (event) {
-	case NETDEV_REGISTER:
-	case NETDEV_UNREGISTER:
-		ipsecif_xfrmi_track(dev, event);
-		fallthrough;
-	case NETDEV_CHANGE:
-		ipsecif_xfrmi_warn(dev, event);
-		break;
-	}
-	switch (event) {
-	case NETDEV_REGISTER:
-	case NETDEV_CHANGENAME:
-	case NETDEV_UNREGISTER:
-	case NETDEV_CHANGEMTU:
-		ipsecif_link_event(dev, event);
-		break;
-	}
-	return NOTIFY_DONE;
-}
-
-static struct notifier_block ipsecif_netdev_nb = {
-	.notifier_call = ipsecif_netdev_event,
-};
-
-/**
- * ipsecif_link_notifier_register() - follow the events of every device
- *
- * Return: 0 or the error of register_netdevice_notifier().
- */
-int ipsecif_link_notifier_register(void)
-{
-	return register_netdevice_notifier(&ipsecif_netdev_nb);
-}
-
-/**
- * ipsecif_link_notifier_unregister() - stop following them
- */
-void ipsecif_link_notifier_unregister(void)
-{
-	unregister_netdevice_notifier(&ipsecif_netdev_nb);
 }

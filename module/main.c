@@ -5,15 +5,17 @@
  * Devices of link kind "ipsec" are bound to xfrm SAs and policies by if_id.
  * Only what is routed into a device is encrypted (or dropped: never sent in
  * clear), and what its SAs decrypt comes out of it.
+ *
+ * Two owners: device.c (namespaces, device events, the link kind and the
+ * devices) and the xfrm side (below: what xfrm calls back). The xfrm side
+ * needs the namespaces' state, and the devices need the xfrm side, so the
+ * device side starts around it: state and events first, devices last.
  */
-
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <net/rtnetlink.h>
 
 #include "ipsecif.h"
-#include "compat.h"
 
 static unsigned int devices;
 module_param(devices, uint, 0444);
@@ -25,64 +27,75 @@ module_param(links, charp, 0444);
 MODULE_PARM_DESC(links,
 		 "attach devices created at load to physical devices by name, which may appear later: ipsec0:eth0,ipsec1:ppp0");
 
-static int __init ipsecif_init(void)
+/*
+ * What xfrm calls back: the receive chains (decrypted packets), the if_id
+ * callback slot (inbound policy checks) and the key manager (SA and
+ * policy events).
+ */
+static int __init ipsecif_xfrm_init(void)
 {
 	int err;
 
+	err = ipsecif_rx_register();
+	if (err)
+		return err;
+	err = ipsecif_if_cb_register();
+	if (err) {
+		ipsecif_rx_unregister();
+		return err;
+	}
+	ipsecif_km_register();
+	return 0;
+}
+
+static void ipsecif_xfrm_exit(void)
+{
+	ipsecif_km_unregister();
+	ipsecif_if_cb_unregister();
+	ipsecif_rx_unregister();
+}
+
+/* Bad parameters change nothing: checked before any registration. */
+static int __init ipsecif_params_check(void)
+{
 	if (devices > IPSECIF_MAX_DEVICES_AT_LOAD) {
 		pr_err("devices=%u: at most %u devices at load\n", devices,
 		       IPSECIF_MAX_DEVICES_AT_LOAD);
 		return -EINVAL;
 	}
-	err = ipsecif_links_at_load(links, devices, false);
-	if (err)
-		return err;
+	return ipsecif_links_at_load(links, devices, false);
+}
 
-	err = ipsecif_pernet_register();
+static int __init ipsecif_init(void)
+{
+	int err;
+
+	err = ipsecif_params_check();
 	if (err)
 		return err;
-	err = ipsecif_link_notifier_register();
+	err = ipsecif_device_init();
 	if (err)
-		goto err_notifier;
-	err = ipsecif_rx_init();
+		return err;
+	err = ipsecif_xfrm_init();
 	if (err)
-		goto err_rx;
-	err = ipsecif_xfrmi_init();
+		goto err_xfrm;
+	err = ipsecif_device_start(devices, links);
 	if (err)
-		goto err_xfrmi;
-	ipsecif_mtu_init();
-	err = rtnl_link_register(&ipsecif_link_ops);
-	if (err)
-		goto err_link;
-	err = ipsecif_create_at_load(devices);
-	if (!err)
-		err = ipsecif_links_at_load(links, devices, true);
-	if (err)
-		goto err_devices;
+		goto err_start;
 	return 0;
 
-err_devices:
-	rtnl_link_unregister(&ipsecif_link_ops);
-err_link:
-	ipsecif_mtu_exit();
-	ipsecif_xfrmi_exit();
-err_xfrmi:
-	ipsecif_rx_exit();
-err_rx:
-	ipsecif_link_notifier_unregister();
-err_notifier:
-	ipsecif_pernet_unregister();
+err_start:
+	ipsecif_xfrm_exit();
+err_xfrm:
+	ipsecif_device_exit();
 	return err;
 }
 
 static void __exit ipsecif_exit(void)
 {
-	rtnl_link_unregister(&ipsecif_link_ops);	/* every device, every netns */
-	ipsecif_mtu_exit();
-	ipsecif_xfrmi_exit();
-	ipsecif_rx_exit();
-	ipsecif_link_notifier_unregister();
-	ipsecif_pernet_unregister();
+	ipsecif_device_stop();
+	ipsecif_xfrm_exit();
+	ipsecif_device_exit();
 }
 
 module_init(ipsecif_init);

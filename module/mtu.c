@@ -9,8 +9,6 @@
  * The same walk over the SAs gives the headroom a sent packet needs.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
 #include <net/xfrm.h>
@@ -180,10 +178,8 @@ void ipsecif_mtu_changed(struct ipsecif *sif)
 }
 
 /*
- * SAs of devices changed (IPSECIF_SA_CHANGED, on the namespace for a
- * flush): their MTUs follow, and their cached bundles go (a deleted SA is
- * then freed with its keys, not kept until the next packet). Other
- * devices keep theirs.
+ * SAs of devices changed (IPSECIF_EV_MEASURE, on the namespace for a
+ * flush): their MTUs and headroom follow. Other devices keep theirs.
  */
 static void ipsecif_mtu_work(struct work_struct *work)
 {
@@ -193,150 +189,30 @@ static void ipsecif_mtu_work(struct work_struct *work)
 	bool all;
 
 	rtnl_lock();
-	all = test_and_clear_bit(IPSECIF_SA_CHANGED, &in->events);
-	list_for_each_entry(sif, &in->devs, list) {
-		if (!test_and_clear_bit(IPSECIF_SA_CHANGED, &sif->events) &&
-		    !all)
-			continue;
-		ipsecif_bundle_flush(sif);
-		ipsecif_mtu_stale(sif);
-	}
+	all = test_and_clear_bit(IPSECIF_EV_MEASURE, &in->events);
+	list_for_each_entry(sif, &in->devs, list)
+		if (test_and_clear_bit(IPSECIF_EV_MEASURE, &sif->events) || all)
+			ipsecif_mtu_stale(sif);
 	ipsecif_mtu_refresh(in);
 	rtnl_unlock();
 }
 
-/*
- * An SA (@sa) or policy event of @if_id in @net, or a flush (@if_id 0):
- * the device of that if_id, or every device of the namespace for a flush,
- * gets its masks recomputed and, for SAs, its bundles flushed and its MTU
- * measured again. Events of other if_ids, and of namespaces without
- * devices, cost nothing more: no work, no walk under RTNL.
+/**
+ * ipsecif_mtu_sas_changed() - measure a device's SAs again, soon
+ * @in: the namespace's state
+ * @sif: the device of the SAs' if_id, or NULL for every device of @in
+ *
+ * The measure runs in a worker, under RTNL.
+ * Context: any (xfrm's key manager notification); @sif valid.
  */
-static void ipsecif_km_event(struct net *net, u32 if_id, bool sa)
+void ipsecif_mtu_sas_changed(struct ipsecif_net *in, struct ipsecif *sif)
 {
-	struct ipsecif_net *in = net ? ipsecif_pernet(net) : NULL;
-	struct ipsecif *sif = NULL;
-
-	if (!in)
-		return;
-	/* Ready seen inside the section: the table outlives it. */
-	rcu_read_lock();
-	if (!READ_ONCE(in->ready))	/* going away, or no init of ours ran */
-		goto out;
-	if (if_id) {
-		sif = ipsecif_find(net, if_id);
-		if (!sif)
-			goto out;
-	} else if (!atomic_read(&in->table.nelems)) {
-		goto out;
-	}
-	ipsecif_bundle_xfrm_changed(in, sif);
-	if (!sa)
-		goto out;
-	set_bit(IPSECIF_SA_CHANGED, sif ? &sif->events : &in->events);
+	set_bit(IPSECIF_EV_MEASURE, sif ? &sif->events : &in->events);
 	spin_lock_bh(&in->work_lock);
 	if (in->ready)
 		queue_work(ipsecif_unbound_wq, &in->mtu_work);
 	spin_unlock_bh(&in->work_lock);
-out:
-	rcu_read_unlock();
 }
-
-/*
- * xfrm tells every key manager of each SA added, updated, deleted or
- * expired: our devices' MTUs follow, outside the caller's context (it may
- * hold xfrm locks or run in a timer). The other callbacks of a key
- * manager are not ours to answer: acquire and compile_policy must exist
- * (xfrm calls them unchecked) and leave the result to the others.
- */
-static int ipsecif_km_notify(struct xfrm_state *x, const struct km_event *c)
-{
-	switch (c->event) {
-	case XFRM_MSG_EXPIRE:
-		if (!c->data.hard)
-			return 0;
-		fallthrough;
-	case XFRM_MSG_NEWSA:
-	case XFRM_MSG_UPDSA:
-	case XFRM_MSG_DELSA:
-	case XFRM_MSG_FLUSHSA:
-		break;
-	default:
-		return 0;
-	}
-	/* c->net is set only when there is no state (a flush). */
-	if (!x)
-		ipsecif_km_event(c->net, 0, true);
-	else if (x->if_id)
-		ipsecif_km_event(xs_net(x), x->if_id, true);
-	return 0;
-}
-
-/*
- * A policy added, changed or deleted: the device's masks are computed
- * again (an insert has also moved the head of the namespace's policies,
- * which made every mask stale before this notification; a delete does
- * not, and would leave the keys finer than they need to be).
- */
-static int ipsecif_km_notify_policy(struct xfrm_policy *xp, int dir,
-				    const struct km_event *c)
-{
-	if (!xp)
-		ipsecif_km_event(c->net, 0, false);
-	else if (xp->if_id)
-		ipsecif_km_event(xp_net(xp), xp->if_id, false);
-	return 0;
-}
-
-/*
- * XFRM_MSG_MIGRATE (MOBIKE, a NAT appearing) replaced SAs of @net with
- * clones at other addresses or with another encapsulation, and sends no
- * SA notification. Which if_id is not told: every device of the namespace
- * follows, as for a flush. No message of ours is sent: the result is the
- * other key managers'.
- */
-static int ipsecif_km_migrate(const struct xfrm_selector *sel, u8 dir, u8 type,
-			      const struct xfrm_migrate *m, int num_bundles,
-			      const struct xfrm_kmaddress *k, struct net *net,
-			      const struct xfrm_encap_tmpl *encap)
-{
-	ipsecif_km_event(net, 0, true);
-	return -EOPNOTSUPP;
-}
-
-/**
- * ipsecif_mtu_sas_flushed() - SAs of a namespace went without a notification
- * @net: the namespace
- *
- * As xfrm_dev_state_flush() deletes the SAs offloaded to a device that
- * goes down or away: every device of the namespace follows, as for a
- * flush.
- * Context: any.
- */
-void ipsecif_mtu_sas_flushed(struct net *net)
-{
-	ipsecif_km_event(net, 0, true);
-}
-
-static int ipsecif_km_acquire(struct xfrm_state *x, struct xfrm_tmpl *t,
-			      struct xfrm_policy *xp)
-{
-	return -EOPNOTSUPP;
-}
-
-static struct xfrm_policy *ipsecif_km_compile(struct sock *sk, int opt,
-					      u8 *data, int len, int *dir)
-{
-	return NULL;	/* *dir keeps the previous manager's error */
-}
-
-static struct xfrm_mgr ipsecif_km = {
-	.notify		= ipsecif_km_notify,
-	.notify_policy	= ipsecif_km_notify_policy,
-	.acquire	= ipsecif_km_acquire,
-	.compile_policy	= ipsecif_km_compile,
-	.migrate	= ipsecif_km_migrate,
-};
 
 /**
  * ipsecif_mtu_net_init() - per-namespace state of the MTU updates
@@ -344,7 +220,6 @@ static struct xfrm_mgr ipsecif_km = {
  */
 void ipsecif_mtu_net_init(struct ipsecif_net *in)
 {
-	spin_lock_init(&in->work_lock);
 	INIT_WORK(&in->mtu_work, ipsecif_mtu_work);
 }
 
@@ -357,14 +232,4 @@ void ipsecif_mtu_net_init(struct ipsecif_net *in)
 void ipsecif_mtu_net_exit(struct ipsecif_net *in)
 {
 	cancel_work_sync(&in->mtu_work);
-}
-
-void ipsecif_mtu_init(void)
-{
-	xfrm_register_km(&ipsecif_km);
-}
-
-void ipsecif_mtu_exit(void)
-{
-	xfrm_unregister_km(&ipsecif_km);
 }

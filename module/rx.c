@@ -13,43 +13,12 @@
  * the callback chain whoever decrypted.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/module.h>
 #include <net/ip.h>
 #include <net/xfrm.h>
 
 #include "ipsecif.h"
 #include "compat.h"
-
-/**
- * ipsecif_scrub() - reset what must not leak between underlay and device
- * @skb: a packet entering the device from xfrm, or leaving it for xfrm
- * @xnet: the device is in another namespace than its SAs
- *
- * Context: transmit or receive path.
- */
-void ipsecif_scrub(struct sk_buff *skb, bool xnet)
-{
-	skb_clear_tstamp(skb);
-	skb->pkt_type = PACKET_HOST;
-	skb->skb_iif = 0;
-	skb->ignore_df = 0;
-	skb_dst_drop(skb);
-	nf_reset_ct(skb);
-	nf_reset_trace(skb);
-	if (!xnet)
-		return;
-	/* As skb_scrub_packet() does, the secpath included (checked). */
-	ipvs_reset(skb);
-	skb_ext_reset(skb);
-#ifdef CONFIG_NET_SWITCHDEV
-	skb->offload_fwd_mark = 0;
-	skb->offload_l3_fwd_mark = 0;
-#endif
-	skb_orphan(skb);
-	skb->mark = 0;
-}
 
 /*
  * Priorities in the xfrm receive chains, which must be unique. ESP, AH and
@@ -306,19 +275,19 @@ static int ipsecif_proto_register(void)
 }
 
 /**
- * ipsecif_rx_init() - join the ESP, AH, IPComp and IP-in-IP receive chains
+ * ipsecif_rx_register() - join the ESP, AH, IPComp and IP-in-IP receive chains
  *
  * Return: 0, or the error of the registration that failed (none is left).
  */
-int ipsecif_rx_init(void)
+int ipsecif_rx_register(void)
 {
 	return ipsecif_proto_register();
 }
 
 /**
- * ipsecif_rx_exit() - leave the receive chains
+ * ipsecif_rx_unregister() - leave the receive chains
  */
-void ipsecif_rx_exit(void)
+void ipsecif_rx_unregister(void)
 {
 	ipsecif_proto_unregister(IPSECIF_NPROTO, IPSECIF_NPROTO,
 				 IPSECIF_NTUNNEL, IPSECIF_NTUNNEL);

@@ -4,8 +4,6 @@
  * and `ipsecif show` (which reads them the same way).
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/ethtool.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>

@@ -20,8 +20,6 @@
  * The helpers follow in that order.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/icmpv6.h>
 #include <net/icmp.h>
 #include <net/ip.h>
@@ -460,6 +458,18 @@ static bool ipsecif_too_big(struct sk_buff *skb, struct dst_entry *dst)
 	return true;
 }
 
+/**
+ * ipsecif_xmit() - ndo_start_xmit: encrypt a packet routed into the device
+ * @skb: an IPv4 or IPv6 packet, its data at the network header
+ * @dev: the device
+ *
+ * Decides in the order the comment at the top of this file gives; every
+ * packet that is not sent is counted by cause and freed.
+ * Context: bottom halves disabled; no queue, so any number of CPUs at once
+ * (LLTX).
+ * Return: NETDEV_TX_OK, always: a packet is sent or dropped, never
+ * requeued.
+ */
 netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct ipsecif *sif = netdev_priv(dev);

@@ -10,8 +10,6 @@
  * ipsecif_xfrmi_warn() reports the order it cannot refuse.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/module.h>
 #include <net/ip.h>
 #include <net/xfrm.h>
@@ -234,11 +232,11 @@ static struct notifier_block ipsecif_module_nb = {
 };
 
 /**
- * ipsecif_xfrmi_init() - claim the callback slot, and keep it
+ * ipsecif_if_cb_register() - claim the if_id callback slot, and keep it
  *
  * Return: 0 or the error of register_module_notifier().
  */
-int ipsecif_xfrmi_init(void)
+int ipsecif_if_cb_register(void)
 {
 	int err;
 
@@ -250,12 +248,12 @@ int ipsecif_xfrmi_init(void)
 }
 
 /**
- * ipsecif_xfrmi_exit() - empty the callback slot
+ * ipsecif_if_cb_unregister() - empty the if_id callback slot
  *
  * The slot cannot be handed back to xfrm_interface: its callback is
  * private. If it is loaded, its devices need it reloaded (README).
  */
-void ipsecif_xfrmi_exit(void)
+void ipsecif_if_cb_unregister(void)
 {
 	unregister_module_notifier(&ipsecif_module_nb);
 	xfrm_if_unregister_cb();

@@ -1,7 +1,8 @@
 #!/bin/bash
-# checkpatch --strict, sparse (C=2) and W=1 over the module, for every
-# kernel whose headers are installed. Needs linux-source-6.12 for
-# checkpatch.pl and sparse (scripts/setup-host.sh lint installs both).
+# checkpatch --strict, kernel-doc -Wall, sparse (C=2) and W=1 over the
+# module, for every kernel whose headers are installed. Needs
+# linux-source-6.12 for checkpatch.pl, kernel-doc and sparse
+# (scripts/setup-host.sh lint installs them).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 rc=0
@@ -23,6 +24,14 @@ if [ -n "$cp" ]; then
 		-f "$top"/module/*.c "$top"/module/*.h "$top"/include/uapi/linux/*.h || rc=1
 else
 	echo "# checkpatch.pl not found (install linux-source-6.12)"; rc=1
+fi
+# kernel-doc of the version beside checkpatch (6.1's misreads functions
+# without parameters): every documented function, -Wall.
+kd=${cp:+$(dirname "$cp")/kernel-doc}
+if [ -n "$kd" ] && [ -x "$kd" ]; then
+	echo "# kernel-doc -Wall"
+	out=$("$kd" -none -Wall "$top"/module/*.c "$top"/module/*.h 2>&1)
+	if [ -n "$out" ]; then echo "$out"; rc=1; fi
 fi
 for kdir in /lib/modules/*/build; do
 	[ -e "$kdir/Makefile" ] || continue
