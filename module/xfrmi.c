@@ -253,7 +253,8 @@ int ipsecif_xfrmi_init(void)
  * ipsecif_xfrmi_exit() - empty the callback slot
  *
  * The slot cannot be handed back to xfrm_interface: its callback is
- * private. If it is loaded, its devices need it reloaded (README).
+ * private. If it is loaded, its devices need it reloaded (ipsecif.rst,
+ * "Living with xfrm_interface").
  */
 void ipsecif_xfrmi_exit(void)
 {
