@@ -251,7 +251,8 @@ int ipsecif_if_cb_register(void)
  * ipsecif_if_cb_unregister() - empty the if_id callback slot
  *
  * The slot cannot be handed back to xfrm_interface: its callback is
- * private. If it is loaded, its devices need it reloaded (README).
+ * private. If it is loaded, its devices need it reloaded (ipsecif.rst,
+ * "Living with xfrm_interface").
  */
 void ipsecif_if_cb_unregister(void)
 {

@@ -33,7 +33,8 @@ TESTS=""
 LANES=1
 # VMs per kernel at once, sharing its tests, and vCPUs per VM: by default
 # one VM per host core (at most 8), each with 1 vCPU; one VM with 2 vCPUs
-# for the debug kernel, or when VMS=1 (see "Tests" in README.md).
+# for the debug kernel, or when VMS=1 (see "VMs, vCPUs and lanes" in
+# selftests/README.md).
 VMS=
 CPUS=
 DEMO=0
