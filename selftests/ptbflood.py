@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""ICMP errors from a remote host, interleaved with traffic through ipsec1.
+"""What a remote host can make A do, interleaved with traffic through ipsec1.
 
-ptbflood.py NS_A NS_B warm|ROUNDS FLOWS [ptb6] [frag4]
+ptbflood.py NS_A NS_B warm|ROUNDS FLOWS [ptb6] [frag4] [accept]
 
 Run from the root namespace; the sockets are made in A and B with setns().
 warm: polls (bounded) until a pass over the flows costs A's ipsec1 no
@@ -11,9 +11,14 @@ B sends A one ICMPv6 Packet Too Big (ptb6) and/or one ICMPv4
 "fragmentation needed" (frag4), each about a packet A sent (from a UDP
 socket of A's, port 4500, as an IKE daemon has) to an address of the wire
 no other round names, so that each creates a path MTU exception on A;
-then A sends one datagram from each of FLOWS IPv4 and FLOWS IPv6 flows
-into ipsec1 (172.16.1.2 and fd01::2).
-Prints "sent N" (datagrams into ipsec1 during the flood).
+or (accept) B opens a TCP connection to A's port 4500, alternately over
+IPv4 and IPv6, which A accepts from a listening socket with per-socket
+policies (bypass, in and out, as an IKE daemon gives its sockets for IKE
+over TCP, RFC 8229): each accepted socket gets copies of them, which xfrm
+links into the namespace's policies; then A sends one datagram from each
+of FLOWS IPv4 and FLOWS IPv6 flows into ipsec1 (172.16.1.2 and fd01::2).
+Prints "sent N" (datagrams into ipsec1 during the flood) and, with
+accept, "accepted N".
 """
 import os
 import socket
@@ -62,6 +67,42 @@ def frag4(i):
     return struct.pack("!BBH", 3, 4, csum(head + body)) + body
 
 
+XFRM_INF = (1 << 64) - 1
+
+
+def bypass(family, direction):
+    """struct xfrm_userpolicy_info: allow, no transform, any address"""
+    sel = struct.pack("=16s16sHHHHHBBB3xiI", bytes(16), bytes(16), 0, 0, 0,
+                      0, family, 0, 0, 0, 0, 0)
+    lft = struct.pack("=8Q", *([XFRM_INF] * 8))
+    cur = struct.pack("=4Q", 0, 0, 0, 0)
+    tail = struct.pack("=IIBBBB4x", 0, 0, direction, 0, 0, 0)
+    return sel + lft + cur + tail
+
+
+def make_listeners():
+    """A's IKE-over-TCP listeners with per-socket policies, in and out"""
+    socks = []
+    for family, addr, level, opt in (
+            (socket.AF_INET, A4, socket.IPPROTO_IP, 17),       # IP_XFRM_POLICY
+            (socket.AF_INET6, A6, socket.IPPROTO_IPV6, 35)):   # IPV6_XFRM_POLICY
+        s = socket.socket(family, socket.SOCK_STREAM)
+        if family == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        for direction in (0, 1):    # XFRM_POLICY_IN, XFRM_POLICY_OUT
+            s.setsockopt(level, opt, bypass(family, direction))
+        s.bind((addr, IKE_PORT))
+        s.listen(64)
+        socks.append(s)
+    return socks
+
+
+def connect_b(i):
+    family, addr = (socket.AF_INET, A4) if i % 2 == 0 else (socket.AF_INET6, A6)
+    return in_netns(B, lambda: socket.create_connection((addr, IKE_PORT), 5))
+
+
 def make_b():
     r6 = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
     r4 = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
@@ -81,12 +122,21 @@ flows = Flows(A, "ipsec1", 1, FLOWS)
 if ROUNDS == "warm":
     sys.exit(0 if flows.warm() else "ipsec1's masks never became current")
 
-sent = 0
+listeners = in_netns(A, make_listeners) if "accept" in ERRORS else []
+sent = accepted = 0
+kept = []
 for i in range(int(ROUNDS)):
     if "ptb6" in ERRORS:
         r6.sendto(ptb6(i), (A6, 0))
     if "frag4" in ERRORS:
         r4.sendto(frag4(i), (A4, 0))
+    if "accept" in ERRORS:
+        client = connect_b(i)
+        conn, _ = listeners[i % 2].accept()
+        kept += [client, conn]      # open: their policies stay linked
+        accepted += 1
     flows.send()
     sent += len(flows)
 print(f"sent {sent}")
+if "accept" in ERRORS:
+    print(f"accepted {accepted}")

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# ICMP errors from a remote host cost ipsec devices nothing.
+# ICMP errors and TCP connections from a remote host cost ipsec devices
+# nothing.
 # Each ICMPv6 Packet Too Big a host accepts creates a path MTU exception,
 # which changes the IPv6 route generation; the bundle cache once took that
 # generation for a sign that policies had changed: every accepted PTB made
@@ -19,6 +20,12 @@
 # peer's among them (xfrm's bundles hold it as their outer route), so each
 # costs a lookup per cached bundle, as for a socket's bundle: at most 2
 # per error (one bundle per inner family), not one per packet.
+# Last, B opens TCP connections to A's port 4500, which A accepts from
+# listeners with per-socket bypass policies (IKE over TCP, RFC 8229): each
+# accepted socket gets copies of them, linked into A's policies, which
+# once made every device's masks stale: a walk and a lookup per flow for
+# each connection. Checked: the connections were accepted, no mask walk,
+# no bundle lookup, every datagram encrypted.
 source "$(dirname "$0")/lib.sh"
 
 load_module || ksft_skip_all "ipsecif module not available"
@@ -64,5 +71,26 @@ phase() {
 }
 phase ptb6 "ICMPv6 Packet Too Big" exceptions6 2
 phase frag4 "ICMPv4 fragmentation needed" exceptions4 $((2 * ROUNDS + 2))
+
+# --- TCP connections accepted by a socket with per-socket policies --------
+require "ipsec1's masks are current again" flood warm $FLOWS
+walks0=$(probe_count mask)
+sa0=$(sa_pk "$A" $UNDER4_A $UNDER4_B $SPI_AB)
+l0=$(counter "$A" ipsec1 tx_bundle_lookups)
+out=$(flood "$ROUNDS" $FLOWS accept)
+rc=$?
+info "$out"
+[ $rc = 0 ] || nok "accept: ptbflood.py ran (exit $rc)"
+l1=$(counter "$A" ipsec1 tx_bundle_lookups)
+walks1=$(probe_count mask)
+info "accept: lookups $l0 -> $l1, mask walks $walks0 -> $walks1"
+check_eq "accept: A accepted $ROUNDS TCP connections from B on its IKE listeners" \
+	"$ROUNDS" "$(sed -n 's/^accepted //p' <<<"$out")"
+check_eq "accept: ipsec1 was sent $((ROUNDS * FLOWS * 2)) datagrams meanwhile" \
+	$((ROUNDS * FLOWS * 2)) "$(sed -n 's/^sent //p' <<<"$out")"
+check_ge "accept: ... all encrypted with A's SA $SPI_AB" \
+	$((sa0 + ROUNDS * FLOWS * 2)) "$(sa_pk "$A" $UNDER4_A $UNDER4_B $SPI_AB)"
+check_eq "accept: bundle lookups meanwhile" "$l0" "$l1"
+check_eq "accept: mask walks meanwhile" "$walks0" "$walks1"
 
 ksft_exit
