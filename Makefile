@@ -9,13 +9,16 @@
 #                        CPUS=: vCPUs per VM, 1, or 2 if VMS=1;
 #                        LANES=: tests at once per VM, 1)
 #   make check-busy      the same while CPU hogs keep every host core busy
+#   make check-harness   the harness itself: a VM that dies mid-run is
+#                        reported, and make check ends (one 6.1 VM)
 #   make demo            the main job, end to end, in a VM
 #   make bench           ipsecif vs xfrmi vs policy-based IPsec, one VM boot
 #                        (BENCH=endpoint or BENCH=gateway: one topology;
 #                        BENCH=scale: 10,000 devices of each kind created;
 #                        BENCH=idle: the gateway's rate with and without
 #                        10,000 idle devices beside the tunnel's)
-#   make lint            checkpatch --strict, sparse (C=2) and W=1
+#   make lint            checkpatch --strict, kernel-doc, sparse (C=2), W=1,
+#                        shellcheck
 #   make deb             ipsecif-dkms and ipsecif .debs into build/deb, lintian
 
 KVER	?= $(shell uname -r)
@@ -62,6 +65,9 @@ check:
 check-busy:
 	bash scripts/busy-check.sh --kernels "$(KERNELS)" --tests "$(TESTS)" --lanes "$(LANES)" --vms "$(VMS)" --cpus "$(CPUS)"
 
+check-harness:
+	bash selftests/vm/harness.sh
+
 demo:
 	bash selftests/vm/run.sh --demo --kernels "$(firstword $(KERNELS))"
 
@@ -76,4 +82,4 @@ deb:
 	bash scripts/deb.sh $(CURDIR)/build/deb
 
 .PHONY: all module userspace modules_install install-module install-userspace \
-	install clean check check-busy demo bench lint deb
+	install clean check check-busy check-harness demo bench lint deb

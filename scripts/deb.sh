@@ -56,10 +56,16 @@ cp "$tmp"/*.deb "$tmp"/*.changes "$tmp"/*.buildinfo "$tmp/build.log" "$out"/
 changes=$(ls "$out"/ipsecif_"$ver"_*.changes)
 
 echo "make deb: lintian $changes"
-# The .changes names both .debs and the .buildinfo: lintian checks them all
-# (as nobody when run as root, as lintian asks).
-lint=(lintian --fail-on error "$changes")
-[ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && lint=(runuser -u nobody -- "${lint[@]}")
+# The .changes names both .debs and the .buildinfo: lintian checks them all,
+# as nobody when run as root, as lintian asks. nobody cannot read a clone
+# in /root (mode 0700): it reads the files where they were built, in the
+# temporary directory opened to it.
+lint=(lintian --fail-on error "$tmp/${changes##*/}")
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	chmod go+rx "$tmp"
+	chmod go+r "$tmp"/*.deb "$tmp"/*.changes "$tmp"/*.buildinfo
+	lint=(runuser -u nobody -- "${lint[@]}")
+fi
 if ! (cd / && "${lint[@]}"); then
 	die "lintian reports errors (above)"
 fi

@@ -1,8 +1,8 @@
 #!/bin/bash
 # checkpatch --strict, kernel-doc -Wall, sparse (C=2) and W=1 over the
-# module, for every kernel whose headers are installed. Needs
-# linux-source-6.12 for checkpatch.pl, kernel-doc and sparse
-# (scripts/setup-host.sh lint installs them).
+# module, for every kernel whose headers are installed, and shellcheck
+# over the scripts. Needs linux-source-6.12 for checkpatch.pl and
+# kernel-doc, sparse and shellcheck (scripts/setup-host.sh lint).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 rc=0
@@ -32,6 +32,14 @@ if [ -n "$kd" ] && [ -x "$kd" ]; then
 	echo "# kernel-doc -Wall"
 	out=$("$kd" -none -Wall "$top"/module/*.c "$top"/module/*.h 2>&1)
 	if [ -n "$out" ]; then echo "$out"; rc=1; fi
+fi
+# Every shell script parses, and has no error shellcheck is sure of.
+if command -v shellcheck >/dev/null; then
+	echo "# shellcheck -S error"
+	(cd "$top" && shellcheck -S error -f gcc $(git ls-files '*.sh' .ci/run 2>/dev/null ||
+		find . -name '*.sh' -not -path './build/*')) || rc=1
+else
+	echo "# shellcheck not found (scripts/setup-host.sh lint)"; rc=1
 fi
 for kdir in /lib/modules/*/build; do
 	[ -e "$kdir/Makefile" ] || continue

@@ -2,7 +2,7 @@
 # Install what building and testing ipsecif needs on a Debian 12 host (root).
 # Idempotent: every step checks before it acts. Used by `make check` and `make demo`.
 #   scripts/setup-host.sh [6.1] [6.12] [7.2] [debug] [lint] [bench] [deb]
-# (default: the three kernels; lint: checkpatch and sparse; bench: iperf3;
+# (default: the three kernels; lint: checkpatch, sparse, shellcheck; bench: iperf3;
 # deb: what `make deb` needs, and with nothing else only that)
 set -euo pipefail
 
@@ -198,7 +198,7 @@ for k in $KERNELS; do
 	6.12) kernel_612 ;;
 	7.2|sid) sid_root ;;
 	debug) kernel_debug ;;
-	lint) need_pkgs linux-source-6.12 sparse ;;	# checkpatch.pl, sparse
+	lint) need_pkgs linux-source-6.12 sparse shellcheck ;;	# checkpatch.pl, kernel-doc, sparse
 	bench) need_pkgs iperf3 ;;
 	deb) need_pkgs $DEB_PKGS ;;
 	*) echo "setup-host.sh: unknown kernel '$k'" >&2; exit 1 ;;

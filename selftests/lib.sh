@@ -101,7 +101,14 @@ check_eq() {
 # _bound DESC TEST LIMIT ACTUAL WORDS: ok if [ ACTUAL TEST LIMIT ] holds
 # as integers; else "expected WORDS LIMIT, got ACTUAL".
 _bound() {
-	if [ "$4" "$2" "$3" ] 2>/dev/null; then
+	local holds=false
+	case $2 in	# one [ ] per operator: shellcheck parses no variable one
+	-ge) [ "$4" -ge "$3" ] 2>/dev/null && holds=true ;;
+	-le) [ "$4" -le "$3" ] 2>/dev/null && holds=true ;;
+	-gt) [ "$4" -gt "$3" ] 2>/dev/null && holds=true ;;
+	-lt) [ "$4" -lt "$3" ] 2>/dev/null && holds=true ;;
+	esac
+	if $holds; then
 		ok "$1"
 	else
 		nok "$1"

@@ -20,7 +20,8 @@ wire || ksft_skip_all "cannot create namespaces and veth"
 mkns C || ksft_skip_all "cannot create a namespace"
 # The load-time part leaves devices in the initial namespace: never keep them.
 trap 'ip link del lte7 2>/dev/null; unload_module; cleanup' EXIT
-ipa() { ip -n "$A" "$@"; }
+# ip in namespace A; the load-time part sets A=init for the initial one.
+ipa() { if [ "$A" = init ]; then ip "$@"; else ip -n "$A" "$@"; fi; }
 nla() { ip netns exec "$A" python3 "$SELFTESTS/ipsecnl.py" "$@"; }
 ifindex() { ip -n "$1" -o link show "$2" 2>/dev/null | awk -F': ' '{print $1; exit}'; }
 # linkstate DEV: "IFLINK NAME STATE" as ip -d -j link shows them: the
@@ -141,8 +142,7 @@ modload_fails "links=ipsec1:x,ipsec1:y is refused" "ipsec1:x,ipsec1:y" "given tw
 modload_fails "links=foo:eth7 is refused" "foo:eth7" "not a device name of the form ipsecN"
 check "links=ipsec1:lte7,ipsec2:lte8 with devices=3 loads" \
 	load_module devices=3 links=ipsec1:lte7,ipsec2:lte8
-A=1	# the initial namespace, for the helpers
-ipa() { ip "$@"; }
+A=init	# the initial namespace, for the helpers
 
 
 check "... ipsec1 waits for lte7" absent ipsec1 lte7

@@ -11,10 +11,10 @@
  *
  * This file holds main(): the options, which may come before or after the
  * command, and the table of commands. show.c and set.c hold the commands,
- * nl.c the netlink requests, out.c the text and JSON printer.
+ * nl.c the netlink requests, out.c the text and JSON printer and the
+ * error messages.
  */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,40 +43,6 @@ static void usage(FILE *f)
 		"Options may come before or after the command; -- ends them.\n"
 		"See ipsecif(8).\n",
 		prog, prog, prog, prog, prog, prog, prog);
-}
-
-/* "ipsecif: message", then the usage hint for usage errors. */
-__attribute__((format(printf, 2, 0)))
-static int vreport(int code, const char *fmt, va_list ap)
-{
-	fprintf(stderr, "%s: ", prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	if (code == EXIT_USAGE)
-		fprintf(stderr, "(see '%s help')\n", prog);
-	return code;
-}
-
-int fail(const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = vreport(EXIT_FAIL, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = vreport(EXIT_USAGE, fmt, ap);
-	va_end(ap);
-	return ret;
 }
 
 static const struct {

@@ -13,7 +13,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 extern const char prog[];
 
-/* ipsecif.c: "ipsecif: message" on stderr; they return exit codes 1, 2. */
+/* out.c: "ipsecif: message" on stderr; they return exit codes 1, 2. */
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -37,7 +37,7 @@ const char *counters_name(const struct counters *c, size_t i);
 void counters_free(struct counters *c);
 void print_counters(const struct counters *c);
 
-/* xfrm.c: print the SAs and policies bound to an if_id. */
+/* print_xfrm.c: print the SAs and policies bound to an if_id. */
 void print_sas(const struct msgs *sas, uint32_t if_id);
 void print_policies(const struct msgs *pols, uint32_t if_id);
 

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-/* ipsecif: one printer for text and JSON (see out.h). */
+/*
+ * ipsecif: one printer for text and JSON (see out.h), and the error
+ * messages, on stderr.
+ */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "ipsecif.h"
 #include "out.h"
 
 #define MAX_DEPTH 16
@@ -182,4 +186,38 @@ void out_end(void)
 	if (json)
 		putchar('\n');
 	fflush(stdout);
+}
+
+/* "ipsecif: message", then the usage hint for usage errors. */
+__attribute__((format(printf, 2, 0)))
+static int vreport(int code, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	if (code == EXIT_USAGE)
+		fprintf(stderr, "(see '%s help')\n", prog);
+	return code;
+}
+
+int fail(const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = vreport(EXIT_FAIL, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = vreport(EXIT_USAGE, fmt, ap);
+	va_end(ap);
+	return ret;
 }
