@@ -22,25 +22,25 @@
  * every flow of a family share one bundle, whatever its ports.
  *
  * A mask is valid while nothing it was derived from may have changed. xfrm
- * links every policy it inserts at the head of the namespace's list of
- * policies, under its lock, just after it put it in the lookup tables:
- * the mask records that head and holds a reference on the policy there,
- * so that no other can take its address; a head that moved means policies
- * may have been inserted. (A lookup that ran between those two steps may
- * have its bundle cached under the old mask: a packet racing the
- * insertion by a few instructions.) xfrm tells our key manager of every
- * SA added, changed or deleted (ipsecif_bundle_xfrm_changed()). A stale
- * mask is not used: the packet is keyed by its whole flow, as a socket
- * would be, and a worker computes the mask again. An SA that names ports (no IKE daemon installs
- * one: they leave ports to the policies) counts from its notification on,
- * which follows its insertion in the same system call.
+ * counts the namespace's outbound policies, under its lock, as it puts
+ * each in the lookup tables: the mask records that count, and a count that
+ * changed means policies may have been inserted or deleted. xfrm tells our
+ * key manager of every policy and SA added, changed or deleted
+ * (ipsecif_bundle_xfrm_changed()), just after, in the same system call;
+ * the count covers that gap for insertions (a replaced or deleted policy's
+ * bundles are invalid at once, as xfrm bumps its genid). A stale mask is
+ * not used: the packet is keyed by its whole flow, as a socket would be,
+ * and a worker computes the mask again. An SA that names ports (no IKE
+ * daemon installs one: they leave ports to the policies) counts from its
+ * notification on.
  *
- * The route generations are not a sign of new policies, though xfrm bumps
- * them on each insertion: any route change bumps them too, and IPv6's
- * changes with every path MTU exception, which a remote host creates with
- * each ICMPv6 Packet Too Big it sends. Only when the head of the list is a
- * dump in progress (which no reference can hold) does a mask also depend
- * on its family's route generation.
+ * Neither the route generations, though xfrm bumps them on each insertion,
+ * nor the list of every policy are a sign of new outbound policies that a
+ * remote host cannot move: any route change bumps the generations, IPv6's
+ * with each path MTU exception (an ICMPv6 Packet Too Big creates one), and
+ * each TCP connection accepted by a socket with per-socket policies (IKE
+ * over TCP) links copies of them into the list. Socket policies are
+ * counted apart from the others.
  *
  * xfrm invalidates a cached bundle as it does a socket's (dst_check(): SA
  * or policy replaced or deleted, route changed, device down). Cached
@@ -78,15 +78,6 @@ struct ipsecif_bundles {
 static int ipsecif_family_index(unsigned short family)
 {
 	return family == AF_INET6;
-}
-
-static int ipsecif_rt_genid(struct net *net, unsigned short family)
-{
-#if IS_ENABLED(CONFIG_IPV6)
-	if (family == AF_INET6)
-		return rt_genid_ipv6(net);
-#endif
-	return rt_genid_ipv4(net);
 }
 
 /* --- the mask: what of a flow decides its bundle ------------------------ */
@@ -184,71 +175,17 @@ static int ipsecif_mask_state(struct xfrm_state *x, int count, void *arg)
 	return 0;
 }
 
-/*
- * The head of the namespace's list of policies, where xfrm links the
- * next one it inserts; the policy there, if any, is held (in->mask_pin)
- * until the masks of the next computation are published. Returns false
- * when the head is a dump's place holder, whose memory no reference
- * keeps. *@old: the policy held until now, for ipsecif_mask_unpin().
- */
-static bool ipsecif_mask_pin(struct ipsecif_net *in,
-			     const struct list_head **first,
-			     struct xfrm_policy **old)
+/* The namespace's outbound policies, socket policies left out. */
+static u32 ipsecif_out_policies(struct net *net)
 {
-	struct netns_xfrm *x = &in->net->xfrm;
-	struct xfrm_policy_walk_entry *w;
-	struct xfrm_policy *pol = NULL;
-	bool pinned = true;
-
-	spin_lock_bh(&x->xfrm_policy_lock);
-	*first = x->policy_all.next;
-	if (*first != &x->policy_all) {
-		w = list_entry(*first, struct xfrm_policy_walk_entry, all);
-		if (w->dead) {	/* only a dump's entry is dead in the list */
-			pinned = false;
-		} else {
-			pol = container_of(w, struct xfrm_policy, walk);
-			xfrm_pol_hold(pol);
-		}
-	}
-	spin_unlock_bh(&x->xfrm_policy_lock);
-	*old = in->mask_pin;
-	in->mask_pin = pol;
-	return pinned;
-}
-
-/*
- * Let a policy go that no published mask names any more. A transmit path
- * that read a mask naming it is in an RCU read section, and xfrm frees
- * policies after a grace period: the address is not reused under it.
- */
-static void ipsecif_mask_unpin(struct xfrm_policy *pol)
-{
-	if (pol)
-		xfrm_pol_put(pol);
-}
-
-/**
- * ipsecif_bundle_net_idle() - the namespace's last device is gone
- * @in: the namespace's state
- *
- * No mask names the policy they held: it goes now, not at the next
- * computation, which may never come (a deleted policy would stay, and
- * with it a reference to the device it was offloaded to).
- * Context: RTNL held.
- */
-void ipsecif_bundle_net_idle(struct ipsecif_net *in)
-{
-	ASSERT_RTNL();
-	ipsecif_mask_unpin(in->mask_pin);
-	in->mask_pin = NULL;
+	return READ_ONCE(net->xfrm.policy_count[XFRM_POLICY_OUT]);
 }
 
 /*
  * Every policy and SA of the namespace, in chunks: xfrm's locks (bottom
  * halves off) are let go and the CPU may reschedule between them.
- * Entries inserted meanwhile may be missed: the head of the policies and
- * the SA notifications make the masks stale then.
+ * Entries inserted meanwhile may be missed: the count of policies and
+ * the notifications make the masks stale then.
  */
 static void ipsecif_mask_walk(struct net *net)
 {
@@ -269,16 +206,15 @@ static void ipsecif_mask_walk(struct net *net)
 
 /*
  * Whether the device's cached bundles, keyed with @old's generation, stay
- * valid under @new: no policy was inserted since @old (a better one may
- * take flows whose bundles dst_check() still passes: xfrm bumps only the
- * inner family's route generation, not a cross-family tunnel's outer
- * one), and the masks read the same bits.
+ * valid under @new: no outbound policy was inserted or deleted since @old
+ * (a better one may take flows whose bundles dst_check() still passes:
+ * xfrm bumps only the inner family's route generation, not a cross-family
+ * tunnel's outer one), and the masks read the same bits.
  */
 static bool ipsecif_mask_keeps(const struct ipsecif_flowmask *new,
 			       const struct ipsecif_flowmask *old)
 {
-	return old->gen && new->pol_first == old->pol_first &&
-	       new->pinned && old->pinned &&
+	return old->gen && new->out_policies == old->out_policies &&
 	       new->if_id == old->if_id && new->src_bits == old->src_bits &&
 	       new->dst_bits == old->dst_bits && new->ports == old->ports &&
 	       new->proto == old->proto && new->transport == old->transport &&
@@ -310,12 +246,9 @@ static void ipsecif_mask_work(struct work_struct *work)
 {
 	struct ipsecif_net *in = container_of(work, struct ipsecif_net,
 					      mask_work);
-	const struct list_head *first;
-	struct xfrm_policy *old_pin;
-	int rt4, rt6 = 0, i;
 	struct ipsecif *sif;
-	bool pinned;
-	u32 seq;
+	u32 seq, out;
+	int i;
 
 	rtnl_lock();
 	ipsecif_bundle_flush_changed(in);
@@ -324,12 +257,8 @@ static void ipsecif_mask_work(struct work_struct *work)
 		for (i = 0; i < 2; i++)
 			sif->mask_next[i].dev_seq = atomic_read(&sif->xfrm_seq);
 	}
-	rt4 = rt_genid_ipv4(in->net);
-#if IS_ENABLED(CONFIG_IPV6)
-	rt6 = rt_genid_ipv6(in->net);
-#endif
 	seq = atomic_read(&in->xfrm_seq);
-	pinned = ipsecif_mask_pin(in, &first, &old_pin);
+	out = ipsecif_out_policies(in->net);
 	smp_mb();	/* the generations before what the walks read */
 	ipsecif_mask_walk(in->net);
 	list_for_each_entry(sif, &in->devs, list) {
@@ -339,9 +268,7 @@ static void ipsecif_mask_work(struct work_struct *work)
 			struct ipsecif_flowmask *m = &sif->mask_next[i];
 
 			m->if_id = sif->if_id;
-			m->pol_first = first;
-			m->pinned = pinned;
-			m->rt_genid = i ? rt6 : rt4;
+			m->out_policies = out;
 			m->xfrm_seq = seq;
 			m->gen = ipsecif_mask_keeps(m, &sif->mask[i]) ?
 				 sif->mask[i].gen : in->mask_gen;
@@ -350,7 +277,6 @@ static void ipsecif_mask_work(struct work_struct *work)
 		memcpy(sif->mask, sif->mask_next, sizeof(sif->mask));
 		write_sequnlock_bh(&sif->mask_lock);
 	}
-	ipsecif_mask_unpin(old_pin);
 	rtnl_unlock();
 }
 
@@ -386,13 +312,13 @@ void ipsecif_bundle_xfrm_changed(struct ipsecif_net *in, struct ipsecif *sif,
 	ipsecif_mask_refresh(in);
 }
 
-/* No policy inserted and no SA changed since @m was computed. */
+/* No outbound policy and no SA of the device changed since @m was computed. */
 static bool ipsecif_mask_current(const struct ipsecif *sif,
 				 const struct ipsecif_flowmask *m)
 {
 	struct ipsecif_net *in = ipsecif_pernet(sif->net);
 
-	return READ_ONCE(sif->net->xfrm.policy_all.next) == m->pol_first &&
+	return ipsecif_out_policies(sif->net) == m->out_policies &&
 	       m->xfrm_seq == (u32)atomic_read(&in->xfrm_seq) &&
 	       m->dev_seq == (u32)atomic_read(&sif->xfrm_seq);
 }
@@ -454,8 +380,7 @@ void ipsecif_bundle_key(struct ipsecif *sif, const struct flowi *fl,
 	key->family = family;
 	key->gen = 0;
 	key->tunnel_only = false;
-	if (!m.gen || m.if_id != if_id || !ipsecif_mask_current(sif, &m) ||
-	    (!m.pinned && m.rt_genid != ipsecif_rt_genid(sif->net, family))) {
+	if (!m.gen || m.if_id != if_id || !ipsecif_mask_current(sif, &m)) {
 		ipsecif_mask_refresh(in);
 		return;
 	}
@@ -463,7 +388,7 @@ void ipsecif_bundle_key(struct ipsecif *sif, const struct flowi *fl,
 	if (m.whole)
 		return;
 	key->gen = m.gen;
-	key->pol_first = m.pol_first;
+	key->out_policies = m.out_policies;
 	key->xfrm_seq = m.xfrm_seq;
 	key->dev_seq = m.dev_seq;
 	if (family == AF_INET)
@@ -529,7 +454,7 @@ void ipsecif_bundle_set(struct ipsecif *sif,
 	struct ipsecif_bundles *c = this_cpu_ptr(sif->bundles);
 	struct ipsecif_bundle *b = &c->b[c->next];
 	struct ipsecif_flowmask m = {
-		.pol_first = key->pol_first, .xfrm_seq = key->xfrm_seq,
+		.out_policies = key->out_policies, .xfrm_seq = key->xfrm_seq,
 		.dev_seq = key->dev_seq,
 	};
 
@@ -608,6 +533,4 @@ void ipsecif_bundle_net_init(struct ipsecif_net *in)
 void ipsecif_bundle_net_exit(struct ipsecif_net *in)
 {
 	cancel_work_sync(&in->mask_work);
-	ipsecif_mask_unpin(in->mask_pin);
-	in->mask_pin = NULL;
 }

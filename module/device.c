@@ -55,8 +55,6 @@ static void ipsecif_dev_uninit(struct net_device *dev)
 			       ipsecif_rht_params);
 	list_del(&sif->list);
 	list_del_init(&sif->stale_node);
-	if (list_empty(&in->devs))
-		ipsecif_bundle_net_idle(in);
 }
 
 /*

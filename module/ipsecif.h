@@ -51,10 +51,7 @@ struct ipsecif_stats {
 struct ipsecif_flowmask {
 	u32 gen;			/* this computation, for cache entries */
 	u32 if_id;			/* the if_id it was computed for */
-	/* the head of the namespace's policies then; only compared */
-	const struct list_head *pol_first;
-	bool pinned;			/* @pol_first held, or the list head */
-	int rt_genid;			/* the family's route generation then */
+	u32 out_policies;		/* the namespace's outbound ones then */
 	u32 xfrm_seq;			/* the namespace's flushes then */
 	u32 dev_seq;			/* the device's SA and policy events */
 	u8 src_bits;			/* address prefixes that matter */
@@ -81,7 +78,7 @@ struct ipsecif_bundle_key {
 	struct flowi fl;		/* masked, or whole when gen is 0 */
 	u32 if_id;
 	u32 gen;
-	const struct list_head *pol_first;	/* of the mask, when gen */
+	u32 out_policies;		/* of the mask, when gen */
 	u32 xfrm_seq;
 	u32 dev_seq;
 	unsigned short family;		/* masked flows of both may be equal */
@@ -147,8 +144,6 @@ static inline bool ipsecif_walk_pause(int count, int *pause)
 	return true;
 }
 
-struct xfrm_policy;
-
 /* Per-namespace state, for devices created in that namespace. */
 struct ipsecif_net {
 	struct rhashtable table;	/* if_id -> struct ipsecif, RCU */
@@ -164,7 +159,6 @@ struct ipsecif_net {
 	atomic_t xfrm_seq;		/* SAs or policies flushed */
 	unsigned long events;		/* IPSECIF_EV_*: a flush */
 	u32 mask_gen;			/* masks computed; RTNL */
-	struct xfrm_policy *mask_pin;	/* held by the masks (bundle.c) */
 	struct work_struct mask_work;	/* compute the devices' masks */
 	/* the xfrm device last reported as sharing an if_id, and that if_id;
 	 * only compared, never dereferenced; RTNL
@@ -338,7 +332,6 @@ void ipsecif_bundle_xfrm_changed(struct ipsecif_net *in, struct ipsecif *sif,
 				 bool sa);
 void ipsecif_bundle_net_init(struct ipsecif_net *in);
 void ipsecif_bundle_net_exit(struct ipsecif_net *in);
-void ipsecif_bundle_net_idle(struct ipsecif_net *in);
 
 /* xfrmi.c: living with xfrm_interface, and the if_id callback slot */
 int ipsecif_if_cb_register(void);
