@@ -3,6 +3,7 @@
 """XFRM_MSG_MIGRATE, as an IKE daemon sends it for MOBIKE (stdlib only).
 
 migrate.py IF_ID OLD_SRC OLD_DST NEW_SRC NEW_DST REQID [natt]
+migrate.py state SPI OLD_DST NEW_SRC NEW_DST [natt]
 
 Moves the tunnel-mode ESP SAs from OLD_SRC to OLD_DST (reqid REQID, if_id
 IF_ID) to NEW_SRC and NEW_DST, and the templates of the outbound policies
@@ -10,6 +11,11 @@ IF_ID) to NEW_SRC and NEW_DST, and the templates of the outbound policies
 encapsulation (ports 4500). Run in the namespace (ip netns exec). Prints
 the kernel's error and exits 1 if it refuses; exit 4 if the kernel has no
 XFRM_MSG_MIGRATE (CONFIG_XFRM_MIGRATE).
+
+state: XFRM_MSG_MIGRATE_STATE (Linux 7.2), which moves the one ESP SA
+of SPI to OLD_DST to NEW_SRC and NEW_DST, with ESP-in-UDP (natt) or
+without, and tells no key manager; exit 4 if the kernel has no such
+message.
 """
 import errno
 import os
@@ -19,6 +25,7 @@ import sys
 
 NETLINK_XFRM = 6
 XFRM_MSG_MIGRATE = 0x21
+XFRM_MSG_MIGRATE_STATE = 0x29
 NLM_F_REQUEST, NLM_F_ACK = 1, 4
 NLMSG_ERROR = 2
 XFRMA_ENCAP, XFRMA_MIGRATE, XFRMA_IF_ID = 4, 17, 31
@@ -76,7 +83,57 @@ def migrate(sock, fam, if_id, mig, natt):
     return -struct.unpack("i", data[16:20])[0]
 
 
+def user_migrate_state(spi, old_dst, new_src, new_dst):
+    """struct xfrm_user_migrate_state: 132 bytes; the selector is kept"""
+    usersa_id = xaddr(old_dst) + struct.pack("!I", spi) + \
+        struct.pack("HBx", family(old_dst), socket.IPPROTO_ESP)
+    return (usersa_id + xaddr(new_dst) + xaddr(new_src) +
+            struct.pack("II", 0, 0) + bytes(56) +
+            struct.pack("IIHH", 0, 0, family(new_src), 0))
+
+
+def migrate_state(sock, spi, old_dst, new_src, new_dst, natt):
+    body = user_migrate_state(spi, old_dst, new_src, new_dst)
+    # XFRMA_ENCAP of type 0 removes the encapsulation; none keeps it
+    tmpl = encap_tmpl() if natt else b"\0" * len(encap_tmpl())
+    body += attr(XFRMA_ENCAP, tmpl)
+    hdr = struct.pack("IHHII", 16 + len(body), XFRM_MSG_MIGRATE_STATE,
+                      NLM_F_REQUEST | NLM_F_ACK, 1, 0)
+    sock.send(hdr + body)
+    data = sock.recv(65536)
+    err, why = -struct.unpack("i", data[16:20])[0], ""
+    off = 36    # the acknowledgement's TLVs: NETLINK_CAP_ACK, no echo
+    while off + 4 <= len(data):
+        alen, kind = struct.unpack("HH", data[off:off + 4])
+        if alen < 4:
+            break
+        if kind == 1:   # NLMSGERR_ATTR_MSG
+            why = data[off + 4:off + alen].rstrip(b"\0").decode()
+        off += (alen + 3) & ~3
+    return err, why
+
+
+def main_state():
+    spi, old_dst, new_src, new_dst = sys.argv[2:6]
+    natt = sys.argv[6:] == ["natt"]
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_XFRM)
+    sock.setsockopt(270, 10, 1)     # SOL_NETLINK, NETLINK_CAP_ACK
+    sock.setsockopt(270, 11, 1)     # NETLINK_EXT_ACK
+    err, why = migrate_state(sock, int(spi, 0), old_dst, new_src, new_dst, natt)
+    # A kernel without the message refuses its type, saying nothing more.
+    if err in (errno.EINVAL, errno.ENOPROTOOPT, errno.EOPNOTSUPP) and not why:
+        print(f"the kernel has no XFRM_MSG_MIGRATE_STATE ({errno.errorcode[err]})")
+        sys.exit(4)
+    if err:
+        print(f"XFRM_MSG_MIGRATE_STATE: {errno.errorcode.get(err, err)}: "
+              f"{os.strerror(err)}{': ' + why if why else ''}")
+        sys.exit(1)
+
+
 def main():
+    if sys.argv[1] == "state":
+        main_state()
+        return
     if_id, old_src, old_dst, new_src, new_dst, reqid = sys.argv[1:7]
     natt = sys.argv[7:] == ["natt"]
     mig = user_migrate(old_src, old_dst, new_src, new_dst, int(reqid, 0))
