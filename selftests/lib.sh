@@ -172,15 +172,270 @@ mkns() {
 	done
 }
 
-# wait_for TRIES CMD...: poll instead of sleeping.
+# wait_for TRIES CMD...: poll instead of sleeping. The tries are quiet
+# but the last: what that one prints on stderr (a predicate's "expected
+# ...", below) is left for check to show when wait_for gives up (outside
+# check, it goes to the test's stderr).
 wait_for() {
 	local i tries=$1
 	shift
-	for ((i = 0; i < tries; i++)); do
+	[ "$tries" -gt 0 ] || return 1
+	for ((i = 1; i < tries; i++)); do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.2
 	done
+	"$@" >/dev/null && return 0
 	return 1
+}
+
+# --- predicates --------------------------------------------------------------
+# Named conditions for check, check_fail, require, wait_for and tally, in
+# place of inline `sh -c "ip ... | grep -q ..."` strings. A predicate is
+# quiet when it holds. When it does not, it says on stderr what it
+# expected and what it saw instead, e.g.
+#   expected a route to 10.2.0.0/24 via ipsec1 (a line matching 'dev ipsec1')
+#     ip -n ipsecif-A-123 route show 10.2.0.0/24 printed nothing
+# Under a failed check, check shows the last 5 lines its command printed:
+# that, at most 5 lines. wait_for keeps it from its last try only, tally
+# drops it. Negated (`!`, check_fail), a predicate that holds says
+# nothing: hence the negative ones (no_link, no_route, ..._lacks), which
+# say what they found. all combines them (&& of `sh -c`).
+# NS is a namespace name or "-", the test's own (as for ike_start).
+# PATTERN is grep's (a basic regex, -w or -E where a predicate takes
+# them); it is matched against what the command printed on stdout, as
+# `CMD | grep -q PATTERN` would; the command's stderr (ip's "Device ...
+# does not exist") passes on.
+
+_ip() {	# _ip NS ARGS...: ip in NS ("-": this namespace)
+	if [ "$1" = - ]; then
+		shift
+		ip "$@"
+	else
+		ip -n "$@"
+	fi
+}
+_in() {	# _in NS CMD...: CMD in NS ("-": this namespace)
+	if [ "$1" = - ]; then
+		shift
+		"$@"
+	else
+		ip netns exec "$@"
+	fi
+}
+_nsname() { if [ "$1" = - ]; then echo "this namespace"; else echo "$1"; fi; }
+_cmdline() {	# _cmdline CMD...: CMD as text, _ip and _in spelt out
+	case "$1 $2" in
+	"_ip -") echo "ip ${*:3}" ;;
+	"_in -") echo "${*:3}" ;;
+	"_ip "*) echo "ip -n ${*:2}" ;;
+	"_in "*) echo "ip netns exec ${*:2}" ;;
+	*) echo "$*" ;;
+	esac
+}
+
+# _expect WHAT WHERE SEEN: say that WHAT was expected and SEEN, the output
+# WHERE names (its first 3 lines), was found instead; false. At most 5
+# lines, the last check shows.
+_expect() {
+	local n
+	{
+		echo "expected $1"
+		if [ -z "$3" ]; then
+			echo "  $2 nothing"
+		else
+			n=$(wc -l <<<"$3")
+			if [ "$n" -le 3 ]; then
+				echo "  $2:"
+			else
+				echo "  $2 $n lines, the first 3:"
+			fi
+			head -3 <<<"$3" | sed 's/^/    /'
+		fi
+	} >&2
+	return 1
+}
+
+# _grep OPTS PATTERN TEXT: a line of TEXT (there is none if TEXT is empty)
+# matches, as for grep -q OPTS -- PATTERN
+_grep() { [ -n "$3" ] && grep -q ${1:+"$1"} -- "$2" <<<"$3"; }
+
+# _shows OPTS PATTERN WHAT CMD...: a line of what CMD prints matches
+# PATTERN (OPTS: one grep option, or ""); else WHAT was expected.
+# _lacks: none does (PATTERN "": CMD prints nothing).
+_shows() {
+	local o=$1 pat=$2 what=$3 out
+	shift 3
+	out=$("$@")
+	_grep "$o" "$pat" "$out" && return 0
+	_expect "$what (a line matching '$pat'${o:+, grep $o})" "$(_cmdline "$@") printed" "$out"
+}
+_lacks() {
+	local o=$1 pat=$2 what=$3 out
+	shift 3
+	out=$("$@")
+	_grep "$o" "$pat" "$out" || return 0
+	if [ -z "$pat" ]; then
+		_expect "$what (no output)" "$(_cmdline "$@") printed" "$out"
+	else
+		_expect "$what (no line matching '$pat'${o:+, grep $o})" \
+			"$(_cmdline "$@") printed, matching" "$(grep ${o:+"$o"} -- "$pat" <<<"$out")"
+	fi
+}
+_opt() { case $1 in -?*) printf "%s\n" "$1" ;; esac; }	# a leading grep option
+
+# link_exists NS DEV...: each DEV exists in NS (ip link show DEV)
+link_exists() {
+	local ns=$1 dev
+	shift
+	for dev in "$@"; do
+		_ip "$ns" link show "$dev" >/dev/null && continue
+		echo "expected a link $dev in $(_nsname "$ns")" >&2
+		return 1
+	done
+}
+
+# no_link NS DEV: DEV does not exist in NS (ip link show DEV fails)
+no_link() {
+	local out
+	out=$(_ip "$1" link show "$2" 2>/dev/null) || return 0
+	_expect "no link $2 in $(_nsname "$1")" "$(_cmdline _ip "$1" link show "$2") printed" "$out"
+}
+
+# no_link_of_kind NS KIND [PATTERN]: NS has no link of KIND (ip -o link
+# show type KIND prints nothing), or none whose line matches PATTERN
+no_link_of_kind() {
+	_lacks "" "${3:-}" "no $2 link${3:+ like $3} in $(_nsname "$1")" \
+		_ip "$1" -o link show type "$2"
+}
+
+# link_has [-w|-E] NS DEV PATTERN: ip link show DEV (its flags, state and
+# link) matches. link_info_has: ip -d link show DEV (with its kind and the
+# kind's attributes: dev, if_id, link-netns); link_info_lacks: does not.
+link_has() {
+	local o
+	o=$(_opt "$1") && [ -n "$o" ] && shift
+	_shows "$o" "$3" "$2 in $(_nsname "$1") to show '$3'" _ip "$1" link show "$2"
+}
+link_info_has() {
+	local o
+	o=$(_opt "$1") && [ -n "$o" ] && shift
+	_shows "$o" "$3" "$2 in $(_nsname "$1") to show '$3' in its details" \
+		_ip "$1" -d link show "$2"
+}
+link_info_lacks() {
+	_lacks "" "$3" "$2 in $(_nsname "$1") not to show '$3' in its details" \
+		_ip "$1" -d link show "$2"
+}
+
+_fam() { case $1 in *:*) echo -6 ;; esac; }	# -6 for an IPv6 address
+
+# route_via NS PREFIX DEV: NS has a route to PREFIX into DEV (ip route
+# show PREFIX, with -6 for an IPv6 PREFIX, says dev DEV)
+route_via() {
+	local f
+	f=$(_fam "$2")
+	_shows "" "dev $3" "a route to $2 via $3 in $(_nsname "$1")" _ip "$1" ${f:+"$f"} route show "$2"
+}
+
+# no_route NS PREFIX...: NS has no route to any PREFIX (ip route show
+# PREFIX, -6 for IPv6, prints nothing)
+no_route() {
+	local ns=$1 p f
+	shift
+	for p in "$@"; do
+		f=$(_fam "$p")
+		_lacks "" "" "no route to $p in $(_nsname "$ns")" _ip "$ns" ${f:+"$f"} route show "$p" ||
+			return 1
+	done
+}
+
+# lookup_via NS ADDR DEV [SRC]: NS routes ADDR into DEV (ip route get
+# ADDR says dev DEV, and src SRC after it if given); no_lookup_via: not
+# into DEV
+lookup_via() {
+	local pat="dev $3"
+	[ -z "${4:-}" ] || pat="dev $3 .*src $4"
+	_shows "" "$pat" "$(_nsname "$1") to route $2 into $3${4:+ from $4}" _ip "$1" route get "$2"
+}
+no_lookup_via() {
+	_lacks "" "dev $3" "$(_nsname "$1") not to route $2 into $3" _ip "$1" route get "$2"
+}
+
+# addr4_has NS DEV PATTERN: ip -4 addr show dev DEV matches ('inet
+# 10.0.0.1/32'); no_addr4 NS DEV: DEV has no IPv4 address (no line says
+# inet)
+addr4_has() {
+	_shows "" "$3" "$2 in $(_nsname "$1") to have an address like '$3'" \
+		_ip "$1" -4 addr show dev "$2"
+}
+no_addr4() {
+	_lacks "" inet "no IPv4 address on $2 in $(_nsname "$1")" _ip "$1" -4 addr show dev "$2"
+}
+
+# xfrm_state_has NS PATTERN: a line of ip xfrm state matches ('if_id
+# 0x1$'); xfrm_state_lacks: none does. xfrm_policy_has NS PATTERN
+# [SHOW-ARGS...]: a line of ip xfrm policy (show SHOW-ARGS) matches.
+xfrm_state_has() {
+	_shows "" "$2" "an SA like '$2' in $(_nsname "$1")" _ip "$1" xfrm state
+}
+xfrm_state_lacks() {
+	_lacks "" "$2" "no SA like '$2' in $(_nsname "$1")" _ip "$1" xfrm state
+}
+xfrm_policy_has() {
+	local ns=$1 pat=$2 cmd=(xfrm policy)
+	shift 2
+	[ $# = 0 ] || cmd+=(show "$@")
+	_shows "" "$pat" "a policy like '$pat' in $(_nsname "$ns")" _ip "$ns" "${cmd[@]}"
+}
+
+# ipsecif_shows NS DEV PATTERN: a line of ipsecif show DEV matches
+ipsecif_shows() {
+	_shows "" "$3" "ipsecif show $2 in $(_nsname "$1") to say '$3'" _in "$1" ipsecif show "$2"
+}
+
+# log_has PATTERN: a line of the kernel log (dmesg) matches; log_lacks:
+# none does
+log_has() {
+	local out
+	out=$(dmesg)
+	_grep "" "$1" "$out" && return 0
+	_expect "'$1' in the kernel log" "dmesg ended with" "$(tail -3 <<<"$out")"
+}
+log_lacks() {
+	_lacks "" "$1" "the kernel log not to say '$1'" dmesg
+}
+
+# listens NS tcp|udp PORT: a socket in NS listens on PORT (a line of ss
+# -ltn or -uln has ":PORT ")
+listens() {
+	local o=-ltn
+	[ "$2" = udp ] && o=-uln
+	_shows "" ":$3 " "a $2 socket on port $3 in $(_nsname "$1")" _in "$1" ss "$o"
+}
+
+# lines_ge FILE PATTERN N: at least N lines of FILE match PATTERN
+lines_ge() {
+	local n
+	n=$(grep -c -- "$2" "$1")
+	[ "$n" -ge "$3" ] 2>/dev/null && return 0
+	echo "expected at least $3 lines like '$2' in $1, got ${n:-none}" >&2
+	return 1
+}
+
+# all PRED ARGS... [-- PRED ARGS...]...: every predicate holds (tried in
+# order, up to the first that does not)
+all() {
+	local cmd=()
+	while [ $# -gt 0 ]; do
+		if [ "$1" = -- ]; then
+			"${cmd[@]}" || return 1
+			cmd=()
+		else
+			cmd+=("$1")
+		fi
+		shift
+	done
+	"${cmd[@]}"
 }
 
 # Calls of a kernel function, counted by a kprobe (or returns, by a
