@@ -36,12 +36,12 @@ check_eq "ipsec4097 gets if_id 4097" "4097" "$(show ipsec4097 | awk '{print $6}'
 check "a template name resolves to ipsecN" ipn link add name 'ipsec%d' type ipsec
 check "... and that device exists" ipn link show ipsec2
 check_eq "... with if_id 2" "2" "$(show ipsec2 | awk '{print $6}')"
-check "kind shows in ip -d link" sh -c "ip -n $N -d link show ipsec1 | grep -qw ipsec"
+check "kind shows in ip -d link" link_info_has -w "$N" ipsec1 ipsec
 check "a detached device shows no link (ipsec1, not ipsec1@NONE)" \
-	sh -c "ip -n $N -o link show ipsec1 | grep -q ' ipsec1: '"
+	link_has "$N" ipsec1 ' ipsec1: '
 check "device comes up" ipn link set ipsec1 up
 check "device is NOARP without link-layer address" \
-	sh -c "ip -n $N link show ipsec1 | grep -q 'NOARP'"
+	link_has "$N" ipsec1 NOARP
 check_eq "default MTU is 1500" 1500 "$(ipn -j link show ipsec1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["mtu"])')"
 
 # --- errors: clear message, nothing changes ---------------------------------
@@ -73,7 +73,7 @@ dummy=$(ipn -j link show dummy0 | python3 -c 'import json,sys; print(json.load(s
 check "create with if_id and link" nln add tun1 if_id 100 link "$dummy"
 check_eq "... reported back" "kind ipsec link $dummy if_id 100" "$(show tun1)"
 check "ip link shows the link as tun1@dummy0" \
-	sh -c "ip -n $N link show tun1 | grep -q 'tun1@dummy0'"
+	link_has "$N" tun1 tun1@dummy0
 check "create with IFLA_LINK (ip link add ... link DEV)" \
 	ipn link add ipsec7 link dummy0 type ipsec
 check_eq "... reported as the link" "kind ipsec link $dummy if_id 7" "$(show ipsec7)"
@@ -130,9 +130,9 @@ check "module unloads" unload_module
 # --- devices at load -----------------------------------------------------------
 check "modprobe ipsecif devices=3" load_module devices=3
 check "ipsec0, ipsec1, ipsec2 exist in the initial namespace" \
-	sh -c "ip link show ipsec0 && ip link show ipsec1 && ip link show ipsec2"
+	link_exists - ipsec0 ipsec1 ipsec2
 check_fail "ipsec3 does not" ip link show ipsec3
-check "they are down" sh -c "ip link show ipsec0 | grep -q 'state DOWN'"
+check "they are down" link_has - ipsec0 'state DOWN'
 check_eq "ipsec0 has if_id 16384, detached" "kind ipsec link 0 if_id 16384" \
 	"$(python3 "$SELFTESTS/ipsecnl.py" show ipsec0)"
 check_eq "ipsec2 has if_id 2" "kind ipsec link 0 if_id 2" \

@@ -227,9 +227,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	ipb link add ipsec20 type ipsec
 	for i in 20 21 22 23 24 25; do ipa link del ipsec$i; done
 	ipb link del ipsec20
-	tally others_gone sh -c "! ip -n $A -o link show type ipsec | grep -q ipsec2"
+	tally others_gone no_link_of_kind "$A" ipsec ipsec2
 	ipa link del ipsec1
-	tally busy_deleted sh -c "! ip -n $A link show ipsec1"
+	tally busy_deleted no_link "$A" ipsec1
 	tally busy_recreated a_dev
 	tally busy_resumes flows
 	sample
@@ -250,7 +250,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	ip -n "$Y" link set ipsec4 netns "$A"
 	tally moved_in ipa link show ipsec4
 	ip netns del "$Y"
-	tally dies_with_birth_ns wait_for 75 sh -c "! ip -n $A link show ipsec4"
+	tally dies_with_birth_ns wait_for 75 no_link "$A" ipsec4
 	# the busy device itself moved away under traffic, its namespace deleted
 	X=ipsecif-X-$RANDOM$RANDOM
 	ip netns add "$X" && NSLIST+=("$X")

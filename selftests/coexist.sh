@@ -103,7 +103,7 @@ check "... and xfrm5 too" xfrm_ok
 check "an xfrm device with ipsec1's if_id can be created" \
 	ip -n "$A" link add xfrm1 type xfrm dev veth0 if_id 1
 check "... and the kernel log says which device takes its traffic" \
-	sh -c "dmesg | grep -q \"xfrm1: if_id 1 is also ipsec1's\""
+	log_has "xfrm1: if_id 1 is also ipsec1's"
 # Once per clash, not at every NETDEV_CHANGE of xfrm1 (its changes of
 # state, a changelink, which sends two).
 warned() { dmesg | grep -c "xfrm1: if_id 1 is also ipsec1's"; }
@@ -144,10 +144,10 @@ ip -n "$A" link del xfrm5
 info "devices at load beside an xfrm device of the initial namespace"
 check "xfrm2 (if_id 2) in the initial namespace" ip link add xfrm2 type xfrm if_id 2
 check "load ipsecif devices=3" load_module devices=3
-check "ipsec0 and ipsec1 created" sh -c "ip link show ipsec0 && ip link show ipsec1"
+check "ipsec0 and ipsec1 created" link_exists - ipsec0 ipsec1
 check_fail "ipsec2 (if_id 2, xfrm2's) is not" ip link show ipsec2
 check "... and the kernel log says why" \
-	sh -c "dmesg | grep -q 'if_id 2 of ipsec2 is used by xfrm device xfrm2'"
+	log_has 'if_id 2 of ipsec2 is used by xfrm device xfrm2'
 check "unload ipsecif" unload_module
 ip link del xfrm2
 modprobe -r xfrm_interface

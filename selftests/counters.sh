@@ -169,8 +169,8 @@ if command -v ipsecif >/dev/null; then
 	check_eq "... every name of ethtool -S, in order" \
 		"$(counters "$A" ipsec5 | awk '{print $1}' | tr '\n' ' ')" \
 		"$(jq -r '.[0].counters | keys_unsorted | join(" ")' <<<"$json") "
-	check "ipsecif show: the counters that are not zero" bash -c \
-		"ip netns exec $A ipsecif show ipsec5 | grep -q 'counters: .*tx_no_sa [1-9]'"
+	check "ipsecif show: the counters that are not zero" \
+		ipsecif_shows "$A" ipsec5 'counters: .*tx_no_sa [1-9]'
 else
 	skip "ipsecif show: the same counters" "ipsecif tool not installed"
 fi

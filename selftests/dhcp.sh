@@ -51,8 +51,8 @@ caddr() { ip -n "$C" -4 -o addr show dev veth0 | awk '{ split($4, a, "/"); print
 acks() { grep -c 'DHCPACK(lan0)' "$WORK/dnsmasq.log" 2>/dev/null; }
 requests() { grep -c 'sending REQUEST' "$WORK/dhcpcd.log"; }
 
-check "dhcpcd gets a lease from dnsmasq" wait_for 150 sh -c \
-	"ip -n $C -4 addr show dev veth0 | grep -q 'inet 192.168.50.'"
+check "dhcpcd gets a lease from dnsmasq" \
+	wait_for 150 addr4_has "$C" veth0 'inet 192.168.50.'
 CADDR=$(caddr)
 info "client address $CADDR"
 
@@ -72,17 +72,15 @@ ip -n "$C" route add 10.0.0.2/32 via 192.168.50.1 dev veth0
 ip -n "$C" rule add pref 100 table main suppress_prefixlength 0
 ip -n "$C" rule add pref 110 table 100
 
-check "full tunnel: the internet is routed into ipsec0" sh -c \
-	"ip -n $C route get 10.200.0.1 | grep -q 'dev ipsec0'"
-check "full tunnel: the DHCP server stays on veth0" sh -c \
-	"ip -n $C route get 192.168.50.1 | grep -q 'dev veth0'"
+check "full tunnel: the internet is routed into ipsec0" lookup_via "$C" 10.200.0.1 ipsec0
+check "full tunnel: the DHCP server stays on veth0" lookup_via "$C" 192.168.50.1 veth0
 capture_start "$R" lan0
 ip netns exec "$C" ping -q -i 0.5 -w 40 10.200.0.1 >"$WORK/ping.log" 2>&1 &
 ping_pid=$!
 PIDS+=("$ping_pid")
 a0=$(acks)
 check "full tunnel: two renewals succeed while traffic flows" \
-	wait_for 200 sh -c "[ \$(grep -c 'DHCPACK(lan0)' $WORK/dnsmasq.log) -ge $((a0 + 2)) ]"
+	wait_for 200 lines_ge "$WORK/dnsmasq.log" 'DHCPACK(lan0)' $((a0 + 2))
 wait $ping_pid
 unset 'PIDS[-1]'
 capture_stop
@@ -109,12 +107,12 @@ ip -n "$C" xfrm state add src "$CADDR" dst 10.0.0.2 proto esp spi 0x301 reqid 1 
 	mode tunnel aead 'rfc4106(gcm(aes))' $KEY_AB 128
 ip -n "$C" xfrm policy add dir out src 0.0.0.0/0 dst 0.0.0.0/0 \
 	tmpl src "$CADDR" dst 10.0.0.2 proto esp reqid 1 mode tunnel
-check "policy-based: a 0.0.0.0/0 out policy is installed" sh -c \
-	"ip -n $C xfrm policy show dir out | grep -q 'src 0.0.0.0/0 dst 0.0.0.0/0'"
+check "policy-based: a 0.0.0.0/0 out policy is installed" \
+	xfrm_policy_has "$C" 'src 0.0.0.0/0 dst 0.0.0.0/0' dir out
 a1=$(acks) r1=$(requests)
 capture_start "$R" lan0
 check "policy-based: the client keeps sending renewal requests" \
-	wait_for 250 sh -c "[ \$(grep -c 'sending REQUEST' $WORK/dhcpcd.log) -ge $((r1 + 3)) ]"
+	wait_for 250 lines_ge "$WORK/dhcpcd.log" 'sending REQUEST' $((r1 + 3))
 capture_stop
 check_eq "policy-based: no renewal reaches the server (negative control)" \
 	"$a1" "$(acks)"

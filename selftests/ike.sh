@@ -137,12 +137,11 @@ check_setup "site-to-site: charons start and load their configs" \
 	$UNDER4_A $UNDER4_B "10.1.0.0/24,fd01::/64" "10.2.0.0/24,fd02::/64"
 capture_start "$B" veth0
 check_up "site-to-site: IKEv2 and the CHILD_SA come up"
-check "site-to-site: the daemon's SAs carry if_id 1" sh -c \
-	"ip -n $A xfrm state | grep -q 'if_id 0x1'"
-check "site-to-site: updown routed 10.2.0.0/24 into ipsec1" wait_for 50 sh -c \
-	"ip -n $A route show 10.2.0.0/24 | grep -q 'dev ipsec1'"
-check "site-to-site: updown routed fd02::/64 into ipsec1" wait_for 50 sh -c \
-	"ip -n $A -6 route show fd02::/64 | grep -q 'dev ipsec1'"
+check "site-to-site: the daemon's SAs carry if_id 1" xfrm_state_has "$A" 'if_id 0x1'
+check "site-to-site: updown routed 10.2.0.0/24 into ipsec1" \
+	wait_for 50 route_via "$A" 10.2.0.0/24 ipsec1
+check "site-to-site: updown routed fd02::/64 into ipsec1" \
+	wait_for 50 route_via "$A" fd02::/64 ipsec1
 check "site-to-site: IPv4 subnet ping" \
 	ip netns exec "$A" ping -q -c 3 -i 0.3 -W 2 -I 10.1.0.1 10.2.0.1
 check "site-to-site: IPv6 subnet ping" \
@@ -160,16 +159,15 @@ check_ge "site-to-site: ... at least one pair" 2 "$n"
 	grep -E 'CHILD_SA|acquire|ACQUIRE|creating|initiat|establish' "$WORK/a/charon.log" |
 	head -40 | sed 's/^/#   /' 
 check "site-to-site: terminate" swan "$WORK/a" --terminate --ike a --timeout 60
-check "site-to-site: updown removed the routes" sh -c \
-	"[ -z \"\$(ip -n $A route show 10.2.0.0/24; ip -n $A -6 route show fd02::/64)\" ]"
+check "site-to-site: updown removed the routes" no_route "$A" 10.2.0.0/24 fd02::/64
 
 # --- host-to-host: the IKE peer itself routed into ipsec1 -------------------
 check_setup "host-to-host: charons start, selectors are the peers themselves" \
 	$UNDER4_A $UNDER4_B dynamic dynamic
 capture_start "$B" veth0
 check_up "host-to-host: IKEv2 and the CHILD_SA come up"
-check "host-to-host: the peer is routed into ipsec1 (by updown)" wait_for 50 sh -c \
-	"ip -n $A route get $UNDER4_B | grep -q 'dev ipsec1'"
+check "host-to-host: the peer is routed into ipsec1 (by updown)" \
+	wait_for 50 lookup_via "$A" $UNDER4_B ipsec1
 check_eq "host-to-host: no fwmark rule, only the default routing rules" 3 \
 	"$(ip -n "$A" rule show | wc -l)"
 check_eq "host-to-host: no mark on any SA or policy" 0 \
@@ -202,21 +200,20 @@ check_ge "host-to-host: ... the ping after the rekeys went as ESP" 2 \
 # ipsec1 wait for veth0 and attach again by themselves; traffic and IKE
 # rekeying resume with no command to ipsecif or charon.
 check "host-to-host: the wire deleted under the tunnel" ip -n "$A" link del veth0
-check "host-to-host: ... A's ipsec1 waits for veth0" sh -c \
-	"ip -n $A -d link show ipsec1 | grep -q 'dev veth0 (absent)'"
+check "host-to-host: ... A's ipsec1 waits for veth0" \
+	link_info_has "$A" ipsec1 'dev veth0 (absent)'
 # The updown helper put A's IKE address on ipsec1 (up-host): the route to
 # the peer, which takes it as source, outlives the link, and packets A
 # sends to B keep the source the selector names even though veth0 now
 # comes after lan0 (without it the kernel picks lan0's 10.1.0.1 for a
 # device with no address: no policy matches, and MOBIKE probes from it).
-check "host-to-host: A's IKE address stayed on ipsec1" sh -c \
-	"ip -n $A -4 addr show dev ipsec1 | grep -q 'inet $UNDER4_A/32'"
-check "host-to-host: ... and the route to the peer through ipsec1" sh -c \
-	"ip -n $A route get $UNDER4_B | grep -q 'dev ipsec1 .*src $UNDER4_A'"
+check "host-to-host: A's IKE address stayed on ipsec1" \
+	addr4_has "$A" ipsec1 "inet $UNDER4_A/32"
+check "host-to-host: ... and the route to the peer through ipsec1" \
+	lookup_via "$A" $UNDER4_B ipsec1 $UNDER4_A
 check "host-to-host: the wire re-created, same names, both families" wire_link
-check "host-to-host: ... A's ipsec1 attached again by itself" sh -c \
-	"ip -n $A -d link show ipsec1 | grep -q 'dev veth0 ' &&
-	 ! ip -n $A -d link show ipsec1 | grep -q absent"
+check "host-to-host: ... A's ipsec1 attached again by itself" \
+	all link_info_has "$A" ipsec1 'dev veth0 ' -- link_info_lacks "$A" ipsec1 absent
 capture_start "$B" veth0
 check "host-to-host: ping the peer again" wait_for 25 ping_ok "$A" $UNDER4_B
 check "host-to-host: IKE rekey over the re-created link" \
@@ -227,9 +224,8 @@ check "host-to-host: ping the peer after that rekey" ping_ok "$A" $UNDER4_B
 capture_stop
 check_no_clear_ping "host-to-host: no ping in clear over the re-created link" "$R"
 check "host-to-host: terminate" swan "$WORK/a" --terminate --ike a --timeout 60
-check "host-to-host: updown removed the route and A's address from ipsec1" wait_for 50 sh -c \
-	"! ip -n $A route get $UNDER4_B | grep -q 'dev ipsec1' &&
-	 ! ip -n $A -4 addr show dev ipsec1 | grep -q inet"
+check "host-to-host: updown removed the route and A's address from ipsec1" \
+	wait_for 50 all no_lookup_via "$A" $UNDER4_B ipsec1 -- no_addr4 "$A" ipsec1
 
 # --- rekeying under traffic, zero cleartext ---------------------------------
 check_setup "rekeying: charons start, IKE rekey every 12s, CHILD every 8s" \
@@ -237,8 +233,8 @@ check_setup "rekeying: charons start, IKE rekey every 12s, CHILD every 8s" \
 capture_start "$B" veth0
 check_up "rekeying: tunnel comes up"
 # updown runs after the CHILD_SA is up: wait for its route before traffic
-check "rekeying: updown routed 10.2.0.0/24 into ipsec1" wait_for 50 sh -c \
-	"ip -n $A route show 10.2.0.0/24 | grep -q 'dev ipsec1'"
+check "rekeying: updown routed 10.2.0.0/24 into ipsec1" \
+	wait_for 50 route_via "$A" 10.2.0.0/24 ipsec1
 ip netns exec "$A" ping -q -i 0.2 -w 30 -I 10.1.0.1 10.2.0.1 >"$WORK/ping.log" 2>&1
 capture_stop
 received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$WORK/ping.log")
@@ -274,10 +270,9 @@ check_setup "NAT-T: charons start (initiator behind NAT)" \
 	192.168.7.2 10.0.7.2 "10.1.0.0/24" "10.2.0.0/24"
 capture_start "$S" veth0
 check_up "NAT-T: the tunnel comes up through the NAT"
-check "NAT-T: the SAs use UDP encapsulation" sh -c \
-	"ip -n $S xfrm state | grep -q 'encap type espinudp'"
-check "NAT-T: updown routed 10.2.0.0/24 into ipsec1" wait_for 50 sh -c \
-	"ip -n $C route show 10.2.0.0/24 | grep -q 'dev ipsec1'"
+check "NAT-T: the SAs use UDP encapsulation" xfrm_state_has "$S" 'encap type espinudp'
+check "NAT-T: updown routed 10.2.0.0/24 into ipsec1" \
+	wait_for 50 route_via "$C" 10.2.0.0/24 ipsec1
 check "NAT-T: subnet ping through the NAT, all 5 answered" sh -c \
 	"ip netns exec $C ping -q -c 5 -i 0.3 -W 2 -I 10.1.0.1 10.2.0.1 | grep -q ' 5 received'"
 capture_stop

@@ -34,8 +34,8 @@ check "ip link add ... type ipsec dev eth0 if_id 42" \
 	ipn link add ipsec1 type ipsec dev eth0 if_id 42
 check_eq "... the kernel has link eth0 and if_id 42" \
 	"kind ipsec link $(idx eth0) if_id 42" "$(kern ipsec1)"
-check "ip -d link show prints 'ipsec dev eth0 if_id 42'" sh -c \
-	"ip -n $N -d link show ipsec1 | grep -q 'ipsec dev eth0 if_id 42'"
+check "ip -d link show prints 'ipsec dev eth0 if_id 42'" \
+	link_info_has "$N" ipsec1 'ipsec dev eth0 if_id 42'
 check "ip -d -j link show has kind, dev and if_id" dj ipsec1 \
 	'.info_kind == "ipsec" and .info_data.dev == "eth0" and .info_data.if_id == 42'
 check "ip link set ... type ipsec if_id 43" ipn link set ipsec1 type ipsec if_id 43
@@ -45,7 +45,7 @@ check "ip link set ... type ipsec dev eth1" ipn link set ipsec1 type ipsec dev e
 check "... JSON shows dev eth1" dj ipsec1 '.info_data.dev == "eth1" and .info_data.if_id == 43'
 check "ip link set ... type ipsec nodev" ipn link set ipsec1 type ipsec nodev
 check_eq "... detached" "kind ipsec link 0 if_id 43" "$(kern ipsec1)"
-check "... text says nodev" sh -c "ip -n $N -d link show ipsec1 | grep -q 'ipsec nodev if_id 43'"
+check "... text says nodev" link_info_has "$N" ipsec1 'ipsec nodev if_id 43'
 check "... JSON has no dev" dj ipsec1 '(.info_data | has("dev") | not) and .info_data.if_id == 43'
 check "ip link add ipsec3 type ipsec (no options): if_id 3" \
 	ipn link add ipsec3 type ipsec
@@ -63,7 +63,7 @@ err_is "if_id 2^32 is refused" "if_id must be" ipn link add bad type ipsec if_id
 err_is "a negative if_id is refused" "if_id must be" ipn link add bad type ipsec if_id -1
 check "a device that does not exist yet is accepted (by name)" \
 	ipn link add wait1 type ipsec dev nosuch0 if_id 9
-check "... and shown as absent" sh -c "ip -n $N -d link show wait1 | grep -q 'dev nosuch0 (absent)'"
+check "... and shown as absent" link_info_has "$N" wait1 'dev nosuch0 (absent)'
 check_eq "... JSON link_state absent" absent \
 	"$(ipn -d -j link show wait1 | jq -r '.[0].linkinfo.info_data.link_state')"
 check "ip link del wait1" ipn link del wait1

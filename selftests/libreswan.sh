@@ -161,18 +161,16 @@ check_lsw "plutos start (ipsec-interface-managed=no) and load net4, net6, h2h"
 capture_start "$B" veth0
 check_up "site-to-site: IKEv2 and the IPv4 IPsec SA come up" net4
 check_up "site-to-site: the IPv6 IPsec SA comes up" net6
-check "site-to-site: pluto's SAs carry if_id 1 (ipsec-interface=1)" sh -c \
-	"ip -n $A xfrm state | grep -q 'if_id 0x1$'"
-check "site-to-site: pluto's policies carry if_id 1" sh -c \
-	"ip -n $A xfrm policy | grep -q 'if_id 0x1$'"
+check "site-to-site: pluto's SAs carry if_id 1 (ipsec-interface=1)" \
+	xfrm_state_has "$A" 'if_id 0x1$'
+check "site-to-site: pluto's policies carry if_id 1" xfrm_policy_has "$A" 'if_id 0x1$'
 check_eq "site-to-site: ipsec1 is still an ipsec device (pluto left it alone)" \
 	ipsec "$(kind "$A" ipsec1)"
-check "site-to-site: no device of kind xfrm appeared" sh -c \
-	"[ -z \"\$(ip -n $A link show type xfrm)\" ]"
-check "site-to-site: updown routed 10.2.0.0/24 into ipsec1" wait_for 50 sh -c \
-	"ip -n $A route show 10.2.0.0/24 | grep -q 'dev ipsec1'"
-check "site-to-site: updown routed fd02::/64 into ipsec1" wait_for 50 sh -c \
-	"ip -n $A -6 route show fd02::/64 | grep -q 'dev ipsec1'"
+check "site-to-site: no device of kind xfrm appeared" no_link_of_kind "$A" xfrm
+check "site-to-site: updown routed 10.2.0.0/24 into ipsec1" \
+	wait_for 50 route_via "$A" 10.2.0.0/24 ipsec1
+check "site-to-site: updown routed fd02::/64 into ipsec1" \
+	wait_for 50 route_via "$A" fd02::/64 ipsec1
 check "site-to-site: IPv4 subnet ping" \
 	ip netns exec "$A" ping -q -c 3 -i 0.3 -W 2 -I 10.1.0.1 10.2.0.1
 check "site-to-site: IPv6 subnet ping" \
@@ -218,10 +216,9 @@ check_no_clear_ping "rekey: no ping in clear on the wire during the rekeys" "$B"
 terminate() { whack a --name "$1" --terminate >/dev/null; }
 check "down: terminate net4" terminate net4
 check "down: terminate net6" terminate net6
-check "down: no SA of if_id 1 is left" wait_for 100 sh -c \
-	"! ip -n $A xfrm state | grep -q 'if_id 0x1$'"
-check "down: updown removed the routes" wait_for 50 sh -c \
-	"[ -z \"\$(ip -n $A route show 10.2.0.0/24; ip -n $A -6 route show fd02::/64)\" ]"
+check "down: no SA of if_id 1 is left" wait_for 100 xfrm_state_lacks "$A" 'if_id 0x1$'
+check "down: updown removed the routes" \
+	wait_for 50 no_route "$A" 10.2.0.0/24 fd02::/64
 # An administrator's static route into the device (KLIPS style) stays:
 ip -n "$A" route add 10.2.0.0/24 dev ipsec1
 capture_start "$B" veth0
@@ -234,11 +231,10 @@ ip -n "$A" route del 10.2.0.0/24 dev ipsec1
 # --- host-to-host: the IKE peer routed into ipsec1 --------------------------
 capture_start "$B" veth0
 check_up "host-to-host: the IPsec SA between the hosts comes up" h2h
-check "host-to-host: the peer is routed into ipsec1 (by updown)" wait_for 50 sh -c \
-	"ip -n $A route get $UNDER4_B | grep -q 'dev ipsec1'"
-check "host-to-host: updown put A's address on ipsec1, the route's source" sh -c \
-	"ip -n $A route get $UNDER4_B | grep -q 'dev ipsec1 .*src $UNDER4_A' &&
-	 ip -n $A -4 addr show dev ipsec1 | grep -q 'inet $UNDER4_A/32'"
+check "host-to-host: the peer is routed into ipsec1 (by updown)" \
+	wait_for 50 lookup_via "$A" $UNDER4_B ipsec1
+check "host-to-host: updown put A's address on ipsec1, the route's source" \
+	all lookup_via "$A" $UNDER4_B ipsec1 $UNDER4_A -- addr4_has "$A" ipsec1 "inet $UNDER4_A/32"
 check_eq "host-to-host: no fwmark rule, only the default routing rules" 3 \
 	"$(ip -n "$A" rule show | wc -l)"
 # pluto gives its SAs an output mark equal to their if_id (no rule reads it)
@@ -255,9 +251,8 @@ check_ge "host-to-host: ESP on the wire" 4 "$(capture_count "$B" veth0 'ip proto
 check_ge "host-to-host: the rekeys' IKE messages went in clear (bypass)" 4 \
 	"$(capture_count "$B" veth0 'udp port 500 or udp port 4500')"
 check "host-to-host: terminate" whack a --name h2h --terminate
-check "host-to-host: updown removed the peer's route and A's address" wait_for 50 sh -c \
-	"! ip -n $A route get $UNDER4_B | grep -q 'dev ipsec1' &&
-	 ! ip -n $A -4 addr show dev ipsec1 | grep -q inet"
+check "host-to-host: updown removed the peer's route and A's address" \
+	wait_for 50 all no_lookup_via "$A" $UNDER4_B ipsec1 -- no_addr4 "$A" ipsec1
 
 ike_stop
 ksft_exit

@@ -52,7 +52,7 @@ check "ip monitor listens" grep -q "ipsec1@veth0:.* mtu $((1400 + i)) " "$MON"
 seen=$(wc -l <"$MON")
 check "the wire is deleted (both ends)" ipa link del veth0
 check "... ipsec1 is detached and waits for veth0" absent ipsec1 veth0
-check "... ip -d link says so" sh -c "ip -n $A -d link show ipsec1 | grep -q 'dev veth0 (absent)'"
+check "... ip -d link says so" link_info_has "$A" ipsec1 'dev veth0 (absent)'
 check "the wire is re-created, same names" wire_link
 check "... a new ifindex" test "$(ifindex "$A" veth0)" != "$old"
 check "... ipsec1 attached to it by itself" attached ipsec1 veth0

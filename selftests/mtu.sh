@@ -38,7 +38,7 @@ for ns in "$A" "$B"; do
 done
 check_eq "no SA yet: link MTU minus 121" 1379 "$(mtu "$A" ipsec1)"
 check_eq "... automatic mode (ip -d link: mtu_auto on)" on "$(auto "$A" ipsec1)"
-check "... ipsecif show says (auto)" sh -c "ip netns exec $A ipsecif show ipsec1 | grep -q 'mtu: 1379 (auto)'"
+check "... ipsecif show says (auto)" ipsecif_shows "$A" ipsec1 'mtu: 1379 (auto)'
 
 require "tunnel pair of if_id 1" tunnel_pair 1
 check "SAs added: the MTU follows (AES-GCM, IPv4 outer)" wait_for 50 mtu_gt "$A" ipsec1 1379
@@ -65,7 +65,7 @@ check_eq "... and back" "$plain" "$(mtu "$A" ipsec1)"
 # --- pinned, then automatic again ----------------------------------------------
 ipa link set ipsec1 mtu 1300
 check_eq "mtu 1300 pins it (mtu_auto off)" off "$(auto "$A" ipsec1)"
-check "... ipsecif show says (pinned)" sh -c "ip netns exec $A ipsecif show ipsec1 | grep -q 'mtu: 1300 (pinned)'"
+check "... ipsecif show says (pinned)" ipsecif_shows "$A" ipsec1 'mtu: 1300 (pinned)'
 ipa link set veth0 mtu 1400
 check_eq "... the link's MTU no longer changes it" 1300 "$(mtu "$A" ipsec1)"
 ipa link set veth0 mtu 1500
@@ -109,7 +109,7 @@ upload() {	# upload PORT LIMIT: 1 MB from L to B; true if all arrived
 	timeout $(($2 + 10)) ip netns exec "$B" socat -u TCP-LISTEN:$1,reuseaddr \
 		CREATE:"$WORK/up" 2>/dev/null &
 	BG_PIDS+=($!)
-	wait_for 50 sh -c "ip netns exec $B ss -ltn | grep -q ':$1 '" || return 1
+	wait_for 50 listens "$B" tcp "$1" || return 1
 	timeout "$2" ip netns exec "$L" socat -u OPEN:"$WORK/1m" TCP:172.16.1.2:$1 2>/dev/null
 	wait_for 25 cmp -s "$WORK/1m" "$WORK/up"
 }

@@ -39,7 +39,7 @@ check "the device lives in X" ip -n "$X" link show lk
 check_fail "... not in Y" ip -n "$Y" link show lk
 check_eq "its link is Y's dummy9" "kind ipsec link $ifidx if_id 77" "$(nlin "$X" show lk 2>&1)"
 check "ip -d link in X names the link namespace" \
-	sh -c "ip -n $X -d link show lk | grep -Eq 'link-netns $Y|link-netnsid 5'"
+	link_info_has -E "$X" lk "link-netns $Y|link-netnsid 5"
 err_is "its if_id is taken in Y, its birth namespace" "already used" \
 	nlin "$Y" add other if_id 77
 check "... and free in X" nlin "$X" add other if_id 77
@@ -47,6 +47,6 @@ err_is "without link-netnsid, the link is looked up in X" "link device not found
 	nlin "$X" add lk2 if_id 78 link "$ifidx"
 ip netns del "$Y"
 check "deleting Y, its birth namespace, deletes the device in X" \
-	wait_for 50 sh -c "! ip -n $X link show lk"
+	wait_for 50 no_link "$X" lk
 
 ksft_exit

@@ -42,14 +42,14 @@ ip -n "$C" addr add fd01::1/64 dev ipsec1 nodad
 ip -n "$C" link set ipsec1 up
 check_eq "C has no SAs of its own" 0 "$(ip -n "$C" xfrm state | wc -l)"
 check "ip -d link in C shows the link namespace" \
-	sh -c "ip -n $C -d link show ipsec1 | grep -q link-netns"
+	link_info_has "$C" ipsec1 link-netns
 # Its link is veth0 of A: a name of C would be another device, so the
 # tool's JSON has no name for it, only the index and the netnsid.
 if command -v ipsecif >/dev/null && command -v jq >/dev/null; then
 	check "ipsecif -j show in C: link null, link_index and link_netnsid set" sh -c \
 		"ip netns exec $C ipsecif -j show ipsec1 | jq -e '.[0] | .link == null and .link_index > 0 and (.link_netnsid | type) == \"number\" and .link_state == \"present\"'"
-	check "ipsecif show in C gives the link's name with its netnsid" sh -c \
-		"ip netns exec $C ipsecif show ipsec1 | grep -q 'link: veth0 (netnsid [0-9]*)'"
+	check "ipsecif show in C gives the link's name with its netnsid" \
+		ipsecif_shows "$C" ipsec1 'link: veth0 (netnsid [0-9]*)'
 	if [ -f "$SELFTESTS/../userspace/ipsecif.8" ]; then
 		check_eq "... its JSON fields are all those ipsecif.8 documents" \
 			"$(man_json_fields "Device object" | tr '\n' ' ')" \
@@ -167,7 +167,8 @@ else
 fi
 
 ip netns del "$C"
-check "deleting C deletes the device: if_id 1 is free in A again" wait_for 150 sh -c "ip -n $A link add ipsec1 type ipsec"
+check "deleting C deletes the device: if_id 1 is free in A again" \
+	wait_for 150 ip -n "$A" link add ipsec1 type ipsec
 check "... a new ipsec1 of if_id 1 exists in A" ip -n "$A" link show ipsec1
 
 # A device living elsewhere goes away with its birth namespace.
@@ -175,7 +176,7 @@ mkns D
 ip -n "$A" link set ipsec1 netns "$D"
 ip netns del "$A"
 check "deleting the birth namespace deletes a moved device" \
-	wait_for 150 sh -c "! ip -n $D link show ipsec1"
+	wait_for 150 no_link "$D" ipsec1
 
 # Unload with devices (one moved) and SAs present everywhere.
 mkns E

@@ -34,7 +34,7 @@ s.setsockopt(socket.SOL_UDP, 100, 2)	# UDP_ENCAP, UDP_ENCAP_ESPINUDP
 s.bind(("0.0.0.0", 4500))
 time.sleep(1e6)' >/dev/null 2>&1 &
 	ENCAP_PIDS+=($!)
-	wait_for 50 sh -c "ip netns exec $1 ss -uln | grep -q ':4500 '"
+	wait_for 50 listens "$1" udp 4500
 }
 
 # nat_end NS LOCAL REMOTE SPI_OUT SPI_IN KEY_OUT KEY_IN: tunnel-mode SAs in
@@ -71,7 +71,7 @@ check_eq "NAT-T: no echo in clear" 0 "$(capture_count "$B" veth0 'icmp')"
 check_eq "NAT-T: no ESP in ESP (one encapsulation only)" 0 \
 	"$(capture_count "$B" veth0 'ip proto 50')"
 check_eq "NAT-T: no routing loop counted" 0 "$(counter "$A" ipsec1 tx_looped_route)"
-check "NAT-T: no dead loop reported" sh -c "! dmesg | grep -q 'Dead loop on virtual device ipsec1'"
+check "NAT-T: no dead loop reported" log_lacks 'Dead loop on virtual device ipsec1'
 cleanup_encap
 for ns in "$A" "$B"; do
 	ip -n "$ns" link del ipsec1

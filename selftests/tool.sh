@@ -138,11 +138,11 @@ ok_with_note() {	# ok_with_note DESC WANT CMD...: succeeds, WANT on stderr
 }
 ok_with_note "a link that does not exist yet is accepted, with a note" \
 	"nosuch0 does not exist (yet)" T add wait1 if_id 79 dev nosuch0
-check "... shown as absent" sh -c "ip netns exec $A ipsecif show wait1 | grep -q 'link: nosuch0 (absent)'"
+check "... shown as absent" ipsecif_shows "$A" wait1 'link: nosuch0 (absent)'
 check_eq "... JSON link_state absent" absent "$(T -j show wait1 | jq -r '.[0].link_state')"
 check "... attach by name to it later works the same" T attach wait1 nosuch1
-check "... and detach forgets the name" sh -c "ip netns exec $A ipsecif detach wait1 &&
-	ip netns exec $A ipsecif show wait1 | grep -q 'link: none'"
+check "... and detach forgets the name" \
+	all T detach wait1 -- ipsecif_shows "$A" wait1 'link: none'
 check "... and del deletes it" T del wait1
 
 # --- SAs and policies -------------------------------------------------------
@@ -185,10 +185,10 @@ counters_match() {
 	done
 }
 check "device counters in JSON match sysfs" counters_match
-check "text show lists the SA with its SPI" sh -c \
-	"ip netns exec $A ipsecif show tun1 | grep -q 'sa: esp spi 0x00000101 10.0.0.1 -> 10.0.0.2'"
-check "text show lists the policy" sh -c \
-	"ip netns exec $A ipsecif show tun1 | grep -q 'policy: out 0.0.0.0/0 -> 0.0.0.0/0'"
+check "text show lists the SA with its SPI" \
+	ipsecif_shows "$A" tun1 'sa: esp spi 0x00000101 10.0.0.1 -> 10.0.0.2'
+check "text show lists the policy" \
+	ipsecif_shows "$A" tun1 'policy: out 0.0.0.0/0 -> 0.0.0.0/0'
 k=${KEY_AB#0x}
 check_fail "keys never appear in text output" sh -c \
 	"ip netns exec $A ipsecif show | grep -qi ${k:0:16}"
