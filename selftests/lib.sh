@@ -733,6 +733,35 @@ ike_site() {
 	[ -z "${3:-}" ] || ip -n "$1" addr add "$3" dev lan0 nodad
 }
 
+# ike_sites: the two sites ike.sh and libreswan.sh connect, an ike_site()
+# on each end of wire(): A's LAN 10.1.0.1/24 fd01::1/64, B's 10.2.0.1/24
+# fd02::1/64
+ike_sites() {
+	ike_site "$A" 10.1.0.1/24 fd01::1/64
+	ike_site "$B" 10.2.0.1/24 fd02::1/64
+}
+
+# check_site_to_site: the site-to-site checks ike.sh and libreswan.sh
+# share, once their daemons brought up the IPv4 and IPv6 tunnels between
+# the LANs of ike_sites(), a capture on B's veth0 running (stopped here):
+# the updown helper routed B's LANs into A's ipsec1, pings from A's LAN to
+# B's in both families are answered, none of them in clear on the wire,
+# ESP there instead, and B's ipsec1 received them.
+check_site_to_site() {
+	check "site-to-site: updown routed 10.2.0.0/24 into ipsec1" \
+		wait_for 50 route_via "$A" 10.2.0.0/24 ipsec1
+	check "site-to-site: updown routed fd02::/64 into ipsec1" \
+		wait_for 50 route_via "$A" fd02::/64 ipsec1
+	check "site-to-site: IPv4 subnet ping" \
+		ip netns exec "$A" ping -q -c 3 -i 0.3 -W 2 -I 10.1.0.1 10.2.0.1
+	check "site-to-site: IPv6 subnet ping" \
+		ip netns exec "$A" ping -q -c 3 -i 0.3 -W 2 -I fd01::1 fd02::1
+	capture_stop
+	check_no_clear_ping "site-to-site: no ping in clear on the wire" "$B"
+	check_ge "site-to-site: ESP on the wire" 6 "$(capture_count "$B" veth0 'ip proto 50')"
+	check_ge "site-to-site: B's ipsec1 received the pings" 6 "$(dev_stat "$B" ipsec1 rx_packets)"
+}
+
 ping_ok() {	# ping_ok NS ADDR
 	ip netns exec "$1" ping -q -c 2 -i 0.3 -W 2 "$2" >/dev/null 2>&1
 }
