@@ -21,13 +21,9 @@ wire || ksft_skip_all "cannot create namespaces and veth"
 mkns H
 
 # H (10.8.0.2, fd08::2) sits behind router A; B is the far end.
-ip link add veth1 netns "$A" type veth peer name veth0 netns "$H"
-ip -n "$A" addr add 10.8.0.1/24 dev veth1
+veth "$A" veth1 10.8.0.1/24 "$H" veth0 10.8.0.2/24
 ip -n "$A" addr add fd08::1/64 dev veth1 nodad
-ip -n "$A" link set veth1 up
-ip -n "$H" addr add 10.8.0.2/24 dev veth0
 ip -n "$H" addr add fd08::2/64 dev veth0 nodad
-ip -n "$H" link set veth0 up
 ip -n "$H" route add default via 10.8.0.1
 ip -n "$H" -6 route add default via fd08::1
 ip netns exec "$A" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1

@@ -32,11 +32,7 @@ mirror() {
 }
 
 mkns L R
-ip link add eth0 netns "$L" type veth peer name eth0 netns "$R"
-ip -n "$L" addr add 192.0.2.1/24 dev eth0
-ip -n "$R" addr add 192.0.2.2/24 dev eth0
-ip -n "$L" link set eth0 up
-ip -n "$R" link set eth0 up
+veth "$L" eth0 192.0.2.1/24 "$R" eth0 192.0.2.2/24
 
 check "the example's keys are the ones this test mirrors" \
 	grep -q "$KL" <<<"$example"

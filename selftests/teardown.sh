@@ -47,13 +47,9 @@ require "A: four outbound SAs and policies (IPv4 and IPv6 outer, right and wrong
 # all with the right key; ipsec2 created in B and moved to A.
 b_side() {
 	local ns=$1
-	ip link add veth0 netns "$A" type veth peer name veth0 netns "$ns" &&
-	ip -n "$A" addr add $UNDER4_A/24 dev veth0 &&
+	veth "$A" veth0 $UNDER4_A/24 "$ns" veth0 $UNDER4_B/24 &&
 	ip -n "$A" addr add $UNDER6_A/64 dev veth0 nodad &&
-	ip -n "$ns" addr add $UNDER4_B/24 dev veth0 &&
 	ip -n "$ns" addr add $UNDER6_B/64 dev veth0 nodad &&
-	ip -n "$A" link set veth0 up &&
-	ip -n "$ns" link set veth0 up &&
 	ip -n "$A" route add 172.16.1.0/24 dev veth0 &&
 	ip -n "$A" route add fd01::/64 dev veth0 &&
 	ip -n "$ns" link add ipsec1 link veth0 type ipsec &&

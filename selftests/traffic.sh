@@ -110,12 +110,8 @@ check_ge "tcpdump -i ipsec1: plaintext echo replies in" 4 \
 # --- spoofed cleartext with a tunnel source address -----------------------
 # A third host S sends cleartext to A from B's inner address.
 mkns S
-ip link add veth1 netns "$A" type veth peer name veth0 netns "$S"
-ip -n "$A" addr add 10.9.0.1/24 dev veth1
-ip -n "$A" link set veth1 up
-ip -n "$S" addr add 10.9.0.2/24 dev veth0
+veth "$A" veth1 10.9.0.1/24 "$S" veth0 10.9.0.2/24
 ip -n "$S" addr add 172.16.1.2/32 dev lo
-ip -n "$S" link set veth0 up
 ip -n "$S" route add 172.16.1.0/24 via 10.9.0.1 src 172.16.1.2
 rx0=$(dev_stat "$A" ipsec1 rx_packets)
 capture_start "$A" ipsec1
