@@ -518,13 +518,9 @@ wire() {
 }
 # wire_link: the veth pair of wire() (again, after it was deleted)
 wire_link() {
-	ip link add veth0 netns "$A" type veth peer name veth0 netns "$B" || return 1
-	ip -n "$A" addr add $UNDER4_A/24 dev veth0
-	ip -n "$B" addr add $UNDER4_B/24 dev veth0
+	veth "$A" veth0 $UNDER4_A/24 "$B" veth0 $UNDER4_B/24 || return 1
 	ip -n "$A" addr add $UNDER6_A/64 dev veth0 nodad
 	ip -n "$B" addr add $UNDER6_B/64 dev veth0 nodad
-	ip -n "$A" link set veth0 up
-	ip -n "$B" link set veth0 up
 }
 
 # veth NS1 DEV1 ADDR1 NS2 DEV2 ADDR2: a wire between two namespaces, up
