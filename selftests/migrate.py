@@ -3,7 +3,7 @@
 """XFRM_MSG_MIGRATE, as an IKE daemon sends it for MOBIKE (stdlib only).
 
 migrate.py IF_ID OLD_SRC OLD_DST NEW_SRC NEW_DST REQID [natt]
-migrate.py state SPI OLD_DST NEW_SRC NEW_DST [natt]
+migrate.py state SPI REQID OLD_DST NEW_SRC NEW_DST [natt]
 
 Moves the tunnel-mode ESP SAs from OLD_SRC to OLD_DST (reqid REQID, if_id
 IF_ID) to NEW_SRC and NEW_DST, and the templates of the outbound policies
@@ -13,8 +13,9 @@ the kernel's error and exits 1 if it refuses; exit 4 if the kernel has no
 XFRM_MSG_MIGRATE (CONFIG_XFRM_MIGRATE).
 
 state: XFRM_MSG_MIGRATE_STATE (Linux 7.2), which moves the one ESP SA
-of SPI to OLD_DST to NEW_SRC and NEW_DST, with ESP-in-UDP (natt) or
-without, and tells no key manager; exit 4 if the kernel has no such
+of SPI to OLD_DST to NEW_SRC and NEW_DST, its reqid REQID, with
+ESP-in-UDP (natt) or without, and tells no key manager (the daemon moves
+the policies' templates itself); exit 4 if the kernel has no such
 message.
 """
 import errno
@@ -83,17 +84,17 @@ def migrate(sock, fam, if_id, mig, natt):
     return -struct.unpack("i", data[16:20])[0]
 
 
-def user_migrate_state(spi, old_dst, new_src, new_dst):
+def user_migrate_state(spi, reqid, old_dst, new_src, new_dst):
     """struct xfrm_user_migrate_state: 132 bytes; the selector is kept"""
     usersa_id = xaddr(old_dst) + struct.pack("!I", spi) + \
         struct.pack("HBx", family(old_dst), socket.IPPROTO_ESP)
     return (usersa_id + xaddr(new_dst) + xaddr(new_src) +
             struct.pack("II", 0, 0) + bytes(56) +
-            struct.pack("IIHH", 0, 0, family(new_src), 0))
+            struct.pack("IIHH", reqid, 0, family(new_src), 0))
 
 
-def migrate_state(sock, spi, old_dst, new_src, new_dst, natt):
-    body = user_migrate_state(spi, old_dst, new_src, new_dst)
+def migrate_state(sock, spi, reqid, old_dst, new_src, new_dst, natt):
+    body = user_migrate_state(spi, reqid, old_dst, new_src, new_dst)
     # XFRMA_ENCAP of type 0 removes the encapsulation; none keeps it
     tmpl = encap_tmpl() if natt else b"\0" * len(encap_tmpl())
     body += attr(XFRMA_ENCAP, tmpl)
@@ -114,12 +115,13 @@ def migrate_state(sock, spi, old_dst, new_src, new_dst, natt):
 
 
 def main_state():
-    spi, old_dst, new_src, new_dst = sys.argv[2:6]
-    natt = sys.argv[6:] == ["natt"]
+    spi, reqid, old_dst, new_src, new_dst = sys.argv[2:7]
+    natt = sys.argv[7:] == ["natt"]
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_XFRM)
     sock.setsockopt(270, 10, 1)     # SOL_NETLINK, NETLINK_CAP_ACK
     sock.setsockopt(270, 11, 1)     # NETLINK_EXT_ACK
-    err, why = migrate_state(sock, int(spi, 0), old_dst, new_src, new_dst, natt)
+    err, why = migrate_state(sock, int(spi, 0), int(reqid, 0), old_dst,
+                             new_src, new_dst, natt)
     # A kernel without the message refuses its type, saying nothing more.
     if err in (errno.EINVAL, errno.ENOPROTOOPT, errno.EOPNOTSUPP) and not why:
         print(f"the kernel has no XFRM_MSG_MIGRATE_STATE ({errno.errorcode[err]})")

@@ -15,7 +15,9 @@
 # 32 flows of each inner family are encrypted with the migrated SA. (Only
 # A's SAs move: B does not decrypt them.)
 # Linux 7.2 also has XFRM_MSG_MIGRATE_STATE, which moves one SA and tells
-# no key manager at all: the device learns of it from its bundles. Back to
+# no key manager at all (the daemon then moves the templates of the
+# policies, XFRM_MSG_UPDPOLICY): the device learns of it from its bundles.
+# Back to
 # IPv4 without NAT-T while bundles of the old SA are cached (the first
 # packet finds its SA dead), then NAT-T again with none cached (a policy of
 # another if_id makes the masks stale: the first packet's new bundle has an
@@ -78,12 +80,20 @@ step() {
 step "NAT-T" $UNDER4_A $UNDER4_B $UNDER4_A $UNDER4_B $((before - 8)) natt
 step "to IPv6" $UNDER4_A $UNDER4_B $UNDER6_A $UNDER6_B "$with6" natt
 
+# templates_to SRC DST: A's outbound policies of if_id 1 send to SRC-DST
+templates_to() {
+	local sel
+	for sel in 0.0.0.0/0 ::/0; do
+		ip -n "$A" xfrm policy update dir out src $sel dst $sel if_id 1 \
+			tmpl src "$1" dst "$2" proto esp reqid "$SPI_AB" mode tunnel || return 1
+	done
+}
 # state_step DESC OLD_DST NEW_SRC NEW_DST MTU PREP [natt]: the same with
-# XFRM_MSG_MIGRATE_STATE, PREP run between the migration and the flows
+# XFRM_MSG_MIGRATE_STATE and the templates moved, PREP run then
 state_step() {
 	local desc=$1 ns=$3 nd=$4 want=$5 p0 mig rc
 	mig=$(ip netns exec "$A" python3 "$SELFTESTS/migrate.py" state "$SPI_AB" \
-		"$2" "$ns" "$nd" "${@:7}")
+		"$SPI_AB" "$2" "$ns" "$nd" "${@:7}")
 	rc=$?
 	if [ $rc = 4 ]; then
 		skip "$desc" "$mig"
@@ -93,6 +103,7 @@ state_step() {
 	[ -z "$mig" ] || info "$mig"
 	check "$desc: ... it is at $ns to $nd" \
 		test -n "$(ip -n "$A" xfrm state get src "$ns" dst "$nd" proto esp spi "$SPI_AB")"
+	check "$desc: the policies' templates moved with it" templates_to "$ns" "$nd"
 	$6
 	p0=$(sa_pk "$A" "$ns" "$nd" "$SPI_AB")
 	check "$desc: a pass over 64 flows into ipsec1" flows pass
