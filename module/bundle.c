@@ -407,6 +407,30 @@ static bool ipsecif_bundle_match(const struct ipsecif_bundle *b,
 	       !memcmp(&b->key, &key->fl, sizeof(key->fl));
 }
 
+/*
+ * An SA that xfrm replaced or created without telling the key managers:
+ * Linux 7.2's XFRM_MSG_MIGRATE_STATE moves an SA to other addresses or
+ * encapsulation with no notification at all. Its device learns of it
+ * from the bundles: a cached one whose SA died, or a new one whose SA
+ * needs more room than the device's SAs were measured to. The device then
+ * follows as for an SA event: cached bundles and masks, MTU and headroom.
+ */
+static bool ipsecif_bundle_sa_dead(const struct dst_entry *dst)
+{
+	for (; dst && dst->xfrm; dst = xfrm_dst_child(dst))
+		if (READ_ONCE(dst->xfrm->km.state) != XFRM_STATE_VALID)
+			return true;
+	return false;
+}
+
+static void ipsecif_bundle_sas_unannounced(struct ipsecif *sif)
+{
+	struct ipsecif_net *in = ipsecif_pernet(sif->net);
+
+	ipsecif_bundle_xfrm_changed(in, sif, true);
+	ipsecif_mtu_sas_changed(in, sif);
+}
+
 /**
  * ipsecif_bundle_get() - a cached bundle for a key, with a reference
  * @sif: the device
@@ -429,6 +453,8 @@ struct dst_entry *ipsecif_bundle_get(struct ipsecif *sif,
 		if (!dst || !ipsecif_bundle_match(b, key))
 			continue;
 		if (!dst_check(dst, 0)) {
+			if (ipsecif_bundle_sa_dead(dst))
+				ipsecif_bundle_sas_unannounced(sif);
 			if (cmpxchg(&b->dst, dst, NULL) == dst)
 				dst_release(dst);
 			return NULL;
@@ -458,6 +484,8 @@ void ipsecif_bundle_set(struct ipsecif *sif,
 		.dev_seq = key->dev_seq,
 	};
 
+	if (dst->xfrm->props.header_len > READ_ONCE(sif->sa_header_len))
+		ipsecif_bundle_sas_unannounced(sif);
 	/* A policy or SA the lookup may have seen, and the mask did not. */
 	if (key->gen && !ipsecif_mask_current(sif, &m))
 		return;

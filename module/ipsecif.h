@@ -104,6 +104,7 @@ struct ipsecif {
 	bool mtu_auto;			/* MTU follows link and SAs (mtu.c) */
 	bool mtu_updating;		/* we are setting it: not a pin */
 	struct ipsecif_sa_sum sa_sum;	/* mtu.c; RTNL */
+	int sa_header_len;		/* the largest measured; any context */
 	struct ipsecif_bundles __percpu *bundles;	/* see bundle.c */
 	seqlock_t mask_lock;		/* the transmit path reads @mask */
 	struct ipsecif_flowmask mask[2];	/* IPv4, IPv6 */

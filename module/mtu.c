@@ -89,6 +89,7 @@ static void ipsecif_mtu_apply(struct ipsecif *sif)
 	int mtu;
 
 	ipsecif_headroom_update(sif, link);
+	WRITE_ONCE(sif->sa_header_len, s->found ? s->header_len : 0);
 	if (!sif->mtu_auto || !link)
 		return;
 	mtu = s->found ? (int)s->mtu : s->link_mtu - IPSECIF_MTU_OVERHEAD_NO_SA;
