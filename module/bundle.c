@@ -282,12 +282,8 @@ static void ipsecif_mask_work(struct work_struct *work)
 
 static void ipsecif_mask_refresh(struct ipsecif_net *in)
 {
-	if (work_pending(&in->mask_work))
-		return;
-	spin_lock_bh(&in->work_lock);
-	if (in->ready)
-		queue_work(ipsecif_unbound_wq, &in->mask_work);
-	spin_unlock_bh(&in->work_lock);
+	if (!work_pending(&in->mask_work))
+		ipsecif_net_queue(in, &in->mask_work);
 }
 
 /**
@@ -298,7 +294,9 @@ static void ipsecif_mask_refresh(struct ipsecif_net *in)
  *
  * The device's masks (or every mask of the namespace) are stale from now
  * on, and for SAs its cached bundles are dropped by the worker; other
- * devices keep theirs, and their cached bundles.
+ * devices keep theirs, and their cached bundles. Then what the SAs and
+ * policies decide beyond the cache is measured again: the MTU, the
+ * headroom and the link state (ipsecif_mtu_xfrm_changed()).
  * Context: any (xfrm's key manager notification); @sif valid.
  */
 void ipsecif_bundle_xfrm_changed(struct ipsecif_net *in, struct ipsecif *sif,
@@ -310,6 +308,7 @@ void ipsecif_bundle_xfrm_changed(struct ipsecif_net *in, struct ipsecif *sif,
 	/* The bit before work_pending(): a worker past it runs again. */
 	smp_mb__after_atomic();
 	ipsecif_mask_refresh(in);
+	ipsecif_mtu_xfrm_changed(in, sif);
 }
 
 /* No outbound policy and no SA of the device changed since @m was computed. */
@@ -413,7 +412,8 @@ static bool ipsecif_bundle_match(const struct ipsecif_bundle *b,
  * encapsulation with no notification at all. Its device learns of it
  * from the bundles: a cached one whose SA died, or a new one whose SA
  * needs more room than the device's SAs were measured to. The device then
- * follows as for an SA event: cached bundles and masks, MTU and headroom.
+ * follows as for an SA event: cached bundles and masks, MTU, headroom
+ * and link state.
  */
 static bool ipsecif_bundle_sa_dead(const struct dst_entry *dst)
 {
@@ -425,10 +425,7 @@ static bool ipsecif_bundle_sa_dead(const struct dst_entry *dst)
 
 static void ipsecif_bundle_sas_unannounced(struct ipsecif *sif)
 {
-	struct ipsecif_net *in = ipsecif_pernet(sif->net);
-
-	ipsecif_bundle_xfrm_changed(in, sif, true);
-	ipsecif_mtu_sas_changed(in, sif);
+	ipsecif_bundle_xfrm_changed(ipsecif_pernet(sif->net), sif, true);
 }
 
 /**

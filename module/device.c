@@ -110,6 +110,7 @@ static void ipsecif_setup(struct net_device *dev)
 	dev->ethtool_ops = &ipsecif_ethtool_ops;
 	spin_lock_init(&sif->link_lock);
 	INIT_LIST_HEAD(&sif->stale_node);
+	ipsecif_linkstate_init(sif);
 	dev->type = ARPHRD_NONE;
 	dev->flags = IFF_NOARP;
 	dev->hard_header_len = 0;
@@ -138,6 +139,9 @@ static const struct nla_policy ipsecif_policy[IFLA_IPSEC_MAX + 1] = {
 	[IFLA_IPSEC_LINK_NAME]	= { .type = NLA_NUL_STRING,
 				    .len = IFNAMSIZ - 1 },
 	[IFLA_IPSEC_MTU_AUTO]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[IFLA_IPSEC_LINK_STATE]	= NLA_POLICY_MAX(NLA_U8, IPSECIF_LINK_STATE_MAX),
+	[IFLA_IPSEC_TUNNEL]	= { .type = NLA_REJECT },
+	[IFLA_IPSEC_TUNNEL_CHANGES] = { .type = NLA_REJECT },
 };
 
 /* Parameters as requested, checked before anything changes. */
@@ -147,6 +151,7 @@ struct ipsecif_parms {
 	char link_name[IFNAMSIZ];
 	bool mtu_auto;
 	bool mtu_given;		/* IFLA_MTU in the same request */
+	u8 link_state;
 };
 
 static int ipsecif_check_phys(struct net_device *self,
@@ -287,6 +292,8 @@ static int ipsecif_parse(struct ipsecif *sif, struct nlattr *tb[],
 		return err;
 	if (id_attr)
 		parms->if_id = nla_get_u32(id_attr);
+	if (data && data[IFLA_IPSEC_LINK_STATE])
+		parms->link_state = nla_get_u8(data[IFLA_IPSEC_LINK_STATE]);
 	if (data && data[IFLA_IPSEC_MTU_AUTO]) {
 		parms->mtu_auto = nla_get_u8(data[IFLA_IPSEC_MTU_AUTO]);
 		if (parms->mtu_auto && parms->mtu_given) {
@@ -342,6 +349,7 @@ static int ipsecif_newlink(struct net *net, struct net_device *dev,
 	sif->if_id = parms.if_id;
 	sif->link = parms.link;
 	sif->mtu_auto = parms.mtu_auto;
+	sif->link_state = parms.link_state;
 	strscpy(sif->link_name, parms.link_name, sizeof(sif->link_name));
 	err = register_netdevice(dev);
 	if (!err)
@@ -443,7 +451,8 @@ static int ipsecif_changelink(struct net_device *dev, struct nlattr *tb[],
 	struct ipsecif_net *in = ipsecif_pernet(sif->net);
 	struct ipsecif_parms parms = { .if_id = sif->if_id, .link = sif->link,
 				       .mtu_auto = sif->mtu_auto,
-				       .mtu_given = tb && tb[IFLA_MTU] };
+				       .mtu_given = tb && tb[IFLA_MTU],
+				       .link_state = sif->link_state };
 	u32 old_id = sif->if_id;
 	int err;
 
@@ -484,6 +493,7 @@ static int ipsecif_changelink(struct net_device *dev, struct nlattr *tb[],
 		ipsecif_bundle_flush(sif);	/* keeps no old SA alive */
 	ipsecif_set_link(sif, parms.link, parms.link_name);
 	sif->mtu_auto = parms.mtu_auto;
+	WRITE_ONCE(sif->link_state, parms.link_state);
 	ipsecif_mtu_update(sif);
 	return 0;
 }
@@ -493,7 +503,10 @@ static size_t ipsecif_get_size(const struct net_device *dev)
 	return nla_total_size(sizeof(u32)) +	/* IFLA_IPSEC_LINK */
 	       nla_total_size(sizeof(u32)) +	/* IFLA_IPSEC_IF_ID */
 	       nla_total_size(IFNAMSIZ) +	/* IFLA_IPSEC_LINK_NAME */
-	       nla_total_size(sizeof(u8));	/* IFLA_IPSEC_MTU_AUTO */
+	       nla_total_size(sizeof(u8)) +	/* IFLA_IPSEC_MTU_AUTO */
+	       nla_total_size(sizeof(u8)) +	/* IFLA_IPSEC_LINK_STATE */
+	       nla_total_size(sizeof(u8)) +	/* IFLA_IPSEC_TUNNEL */
+	       nla_total_size(sizeof(u32));	/* IFLA_IPSEC_TUNNEL_CHANGES */
 }
 
 static int ipsecif_fill_info(struct sk_buff *skb, const struct net_device *dev)
@@ -505,7 +518,11 @@ static int ipsecif_fill_info(struct sk_buff *skb, const struct net_device *dev)
 	if (nla_put_u32(skb, IFLA_IPSEC_LINK, READ_ONCE(sif->link)) ||
 	    nla_put_u32(skb, IFLA_IPSEC_IF_ID, READ_ONCE(sif->if_id)) ||
 	    (name[0] && nla_put_string(skb, IFLA_IPSEC_LINK_NAME, name)) ||
-	    nla_put_u8(skb, IFLA_IPSEC_MTU_AUTO, READ_ONCE(sif->mtu_auto)))
+	    nla_put_u8(skb, IFLA_IPSEC_MTU_AUTO, READ_ONCE(sif->mtu_auto)) ||
+	    nla_put_u8(skb, IFLA_IPSEC_LINK_STATE, READ_ONCE(sif->link_state)) ||
+	    nla_put_u8(skb, IFLA_IPSEC_TUNNEL, READ_ONCE(sif->tunnel)) ||
+	    nla_put_u32(skb, IFLA_IPSEC_TUNNEL_CHANGES,
+			READ_ONCE(sif->tunnel_changes)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -644,7 +661,8 @@ static struct pernet_operations ipsecif_net_ops = {
 };
 
 /*
- * Events of other devices: a link appearing, renamed, gone or resized, an
+ * Events of other devices: a link appearing, renamed, gone, resized, up,
+ * down or changing its operative state (carrier, dormant), an
  * xfrm device taking an if_id of ours, a device with ESP offload going
  * down or away (xfrm, notified before us, deleted the SAs offloaded to it
  * with no SA notification); and of our own: going down drops the cached
@@ -677,6 +695,9 @@ static int ipsecif_netdev_event(struct notifier_block *nb,
 	case NETDEV_CHANGENAME:
 	case NETDEV_UNREGISTER:
 	case NETDEV_CHANGEMTU:
+	case NETDEV_UP:
+	case NETDEV_DOWN:
+	case NETDEV_CHANGE:
 		ipsecif_link_event(dev, event);
 		break;
 	}
@@ -719,7 +740,7 @@ void ipsecif_device_exit(void)
 	unregister_pernet_device(&ipsecif_net_ops);
 }
 
-static int ipsecif_create_one(unsigned int n)
+static int ipsecif_create_one(unsigned int n, u8 link_state)
 {
 	struct net_device *dev, *xfrmi;
 	struct ipsecif *sif;
@@ -740,6 +761,7 @@ static int ipsecif_create_one(unsigned int n)
 	sif->net = &init_net;
 	sif->if_id = ipsecif_default_if_id(name);
 	sif->mtu_auto = true;	/* as ip link add without an MTU */
+	sif->link_state = link_state;
 	if (ipsecif_find(&init_net, sif->if_id)) {
 		pr_warn("if_id %u of %s is taken, not creating it\n",
 			sif->if_id, name);
@@ -752,9 +774,12 @@ static int ipsecif_create_one(unsigned int n)
 		goto skip;
 	}
 	err = register_netdevice(dev);
-	if (err)
+	if (err) {
 		free_netdev(dev);
-	return err;
+		return err;
+	}
+	ipsecif_mtu_stale(sif);
+	return 0;
 
 skip:
 	free_netdev(dev);
@@ -764,6 +789,7 @@ skip:
 /**
  * ipsecif_create_at_load() - the devices=N module parameter
  * @count: N
+ * @link_state: the linkstate= module parameter, checked
  *
  * ipsec0..ipsec{N-1} in the initial namespace, down and detached, their
  * MTU automatic once attached. A name or if_id already taken is skipped
@@ -771,14 +797,15 @@ skip:
  * Return: 0, or the error of the device that failed (those before it
  * stay, for rtnl_link_unregister() to delete).
  */
-static int ipsecif_create_at_load(unsigned int count)
+static int ipsecif_create_at_load(unsigned int count, u8 link_state)
 {
 	unsigned int i;
 	int err = 0;
 
 	rtnl_lock();
 	for (i = 0; i < count && !err; i++)
-		err = ipsecif_create_one(i);
+		err = ipsecif_create_one(i, link_state);
+	ipsecif_mtu_refresh(ipsecif_pernet(&init_net));
 	rtnl_unlock();
 	return err;
 }
@@ -787,17 +814,20 @@ static int ipsecif_create_at_load(unsigned int count)
  * ipsecif_device_start() - the link kind "ipsec", and the devices at load
  * @devices: the devices= module parameter, checked
  * @links: the links= module parameter, checked (ipsecif_links_at_load())
+ * @link_state: the linkstate= module parameter, checked: that of the
+ *	devices at load
  *
  * Return: 0, or an error and no link kind nor device left.
  */
-int ipsecif_device_start(unsigned int devices, const char *links)
+int ipsecif_device_start(unsigned int devices, const char *links,
+			 u8 link_state)
 {
 	int err;
 
 	err = rtnl_link_register(&ipsecif_link_ops);
 	if (err)
 		return err;
-	err = ipsecif_create_at_load(devices);
+	err = ipsecif_create_at_load(devices, link_state);
 	if (!err)
 		err = ipsecif_links_at_load(links, devices, true);
 	if (err)

@@ -17,6 +17,8 @@
 #include <net/netns/generic.h>
 #include <uapi/linux/ipsecif.h>
 
+#include "compat.h"
+
 /*
  * Why a packet was dropped, or left by another way than an SA: one
  * counter per cause, read with `ethtool -S ipsecN` (names in stats.c).
@@ -68,6 +70,9 @@ struct ipsecif_flowmask {
  */
 struct ipsecif_sa_sum {
 	bool found;			/* a valid SA of the if_id */
+	bool out_policy;		/* an outbound policy with templates */
+	bool usable;			/* one whose templates all have SAs */
+	int tmpls;			/* its templates, a chain (linkstate.c) */
 	int link_mtu;			/* the link's; Ethernet's, detached */
 	u32 mtu;			/* the least an SA leaves of link_mtu */
 	int header_len;			/* the largest SA header */
@@ -103,6 +108,9 @@ struct ipsecif {
 	spinlock_t link_lock;		/* for readers without RTNL */
 	bool mtu_auto;			/* MTU follows link and SAs (mtu.c) */
 	bool mtu_updating;		/* we are setting it: not a pin */
+	u8 link_state;			/* enum ipsecif_link_state; RTNL */
+	u8 tunnel;			/* enum ipsecif_tunnel; RTNL */
+	u32 tunnel_changes;		/* up or down since creation; RTNL */
 	struct ipsecif_sa_sum sa_sum;	/* mtu.c; RTNL */
 	int sa_header_len;		/* the largest measured; any context */
 	struct ipsecif_bundles __percpu *bundles;	/* see bundle.c */
@@ -174,6 +182,22 @@ extern const struct net_device_ops ipsecif_netdev_ops;
 static inline struct ipsecif_net *ipsecif_pernet(struct net *net)
 {
 	return net_generic(net, ipsecif_net_id);
+}
+
+/**
+ * ipsecif_net_queue() - queue a worker of a namespace, unless it is going
+ * @in: the namespace's state
+ * @work: one of its works
+ *
+ * Context: any.
+ */
+static inline void ipsecif_net_queue(struct ipsecif_net *in,
+				     struct work_struct *work)
+{
+	spin_lock_bh(&in->work_lock);
+	if (in->ready)
+		queue_work(ipsecif_unbound_wq, work);
+	spin_unlock_bh(&in->work_lock);
 }
 
 static inline bool netif_is_ipsecif(const struct net_device *dev)
@@ -290,7 +314,8 @@ static inline void ipsecif_count(struct ipsecif *sif, enum ipsecif_stat cause)
 /* device.c: device lifetime, rtnetlink, namespaces, device events */
 int ipsecif_device_init(void);
 void ipsecif_device_exit(void);
-int ipsecif_device_start(unsigned int devices, const char *links);
+int ipsecif_device_start(unsigned int devices, const char *links,
+			 u8 link_state);
 void ipsecif_device_stop(void);
 
 /* km.c: what xfrm's key manager callbacks tell of SAs and policies */
@@ -308,12 +333,24 @@ int ipsecif_links_at_load(const char *spec, unsigned int count, bool apply);
 /* tx.c: the transmit path */
 netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev);
 
-/* mtu.c: the automatic MTU and the headroom */
+/* linkstate.c: whether the tunnel works, and the link state that says it */
+struct ipsecif_tmpls;
+struct ipsecif_tmpls *ipsecif_tmpls_collect(struct ipsecif_net *in);
+void ipsecif_tmpls_sa(struct ipsecif_tmpls *t, struct ipsecif *sif,
+		      const struct xfrm_state *x);
+void ipsecif_tmpls_done(struct ipsecif_tmpls *t);
+void ipsecif_linkstate_apply(struct ipsecif *sif, const struct net_device *link,
+			     bool known);
+void ipsecif_linkstate_init(struct ipsecif *sif);
+
+/* mtu.c: the automatic MTU, the headroom, and the walks that measure them
+ * and the tunnel's state
+ */
 void ipsecif_mtu_update(struct ipsecif *sif);
 void ipsecif_mtu_stale(struct ipsecif *sif);
 void ipsecif_mtu_refresh(struct ipsecif_net *in);
 void ipsecif_mtu_changed(struct ipsecif *sif);
-void ipsecif_mtu_sas_changed(struct ipsecif_net *in, struct ipsecif *sif);
+void ipsecif_mtu_xfrm_changed(struct ipsecif_net *in, struct ipsecif *sif);
 void ipsecif_mtu_net_init(struct ipsecif_net *in);
 void ipsecif_mtu_net_exit(struct ipsecif_net *in);
 

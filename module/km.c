@@ -3,8 +3,9 @@
  * ipsecif: what xfrm tells of SAs and policies. ipsecif is a key manager
  * that negotiates nothing: it registers with xfrm to be told of every SA
  * and policy event, and passes those of its devices' if_ids on, to the
- * bundle cache (masks stale, cached bundles dropped: bundle.c) and to the
- * automatic MTU (mtu.c), whose workers do the rest under RTNL.
+ * bundle cache (masks stale, cached bundles dropped: bundle.c), which
+ * passes them to the measure of the MTU and link state (mtu.c); workers do
+ * the rest under RTNL.
  */
 
 #include <net/xfrm.h>
@@ -14,8 +15,8 @@
 /*
  * An SA (@sa) or policy event of @if_id in @net, or a flush (@if_id 0):
  * the device of that if_id, or every device of the namespace for a flush,
- * gets its masks recomputed and, for SAs, its bundles flushed and its MTU
- * measured again. Events of other if_ids, and of namespaces without
+ * gets its masks recomputed, for SAs its bundles flushed, and its MTU and
+ * link state measured again. Events of other if_ids, and of namespaces without
  * devices, cost nothing more: no work, no walk under RTNL.
  */
 static void ipsecif_km_event(struct net *net, u32 if_id, bool sa)
@@ -37,8 +38,6 @@ static void ipsecif_km_event(struct net *net, u32 if_id, bool sa)
 		goto out;
 	}
 	ipsecif_bundle_xfrm_changed(in, sif, sa);
-	if (sa)
-		ipsecif_mtu_sas_changed(in, sif);
 out:
 	rcu_read_unlock();
 }

@@ -73,8 +73,9 @@ void ipsecif_get_link_name(struct ipsecif *sif, char *name)
 /**
  * ipsecif_link_event() - follow physical devices of a namespace by name
  * @phys: a device that is not an ipsec device
- * @event: NETDEV_REGISTER, NETDEV_CHANGENAME, NETDEV_UNREGISTER, or
- *	NETDEV_CHANGEMTU (the automatic MTU of devices attached to it)
+ * @event: NETDEV_REGISTER, NETDEV_CHANGENAME, NETDEV_UNREGISTER;
+ *	NETDEV_CHANGEMTU (the automatic MTU of devices attached to it), or
+ *	NETDEV_UP, NETDEV_DOWN, NETDEV_CHANGE (their link state)
  *
  * A device's link that goes away, or is renamed away, leaves it detached
  * and waiting for the name; a device that takes the name is attached.
@@ -96,7 +97,8 @@ void ipsecif_link_event(struct net_device *phys, unsigned long event)
 		return;
 	list_for_each_entry(sif, &in->devs, list) {
 		if (sif->link == phys->ifindex) {
-			if (event == NETDEV_CHANGEMTU) {
+			if (event == NETDEV_CHANGEMTU || event == NETDEV_UP ||
+			    event == NETDEV_DOWN || event == NETDEV_CHANGE) {
 				ipsecif_mtu_stale(sif);
 				continue;
 			} else if (event == NETDEV_UNREGISTER) {

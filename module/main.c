@@ -13,6 +13,7 @@
  */
 
 #include <linux/module.h>
+#include <linux/string.h>
 #include <net/rtnetlink.h>
 
 #include "ipsecif.h"
@@ -26,6 +27,19 @@ static char *links;
 module_param(links, charp, 0444);
 MODULE_PARM_DESC(links,
 		 "attach devices created at load to physical devices by name, which may appear later: ipsec0:eth0,ipsec1:ppp0");
+
+static char *linkstate = "always";
+module_param(linkstate, charp, 0444);
+MODULE_PARM_DESC(linkstate,
+		 "link state of devices created at load: always (default), dormant or carrier while the tunnel is down");
+
+static const char *const ipsecif_link_states[] = {
+	[IPSECIF_LINK_STATE_ALWAYS]	= "always",
+	[IPSECIF_LINK_STATE_DORMANT]	= "dormant",
+	[IPSECIF_LINK_STATE_CARRIER]	= "carrier",
+};
+
+static u8 ipsecif_link_state_at_load;
 
 /*
  * What xfrm calls back: the receive chains (decrypted packets), the if_id
@@ -58,11 +72,22 @@ static void ipsecif_xfrm_exit(void)
 /* Bad parameters change nothing: checked before any registration. */
 static int __init ipsecif_params_check(void)
 {
+	int mode;
+
 	if (devices > IPSECIF_MAX_DEVICES_AT_LOAD) {
 		pr_err("devices=%u: at most %u devices at load\n", devices,
 		       IPSECIF_MAX_DEVICES_AT_LOAD);
 		return -EINVAL;
 	}
+	mode = linkstate ? match_string(ipsecif_link_states,
+					ARRAY_SIZE(ipsecif_link_states),
+					linkstate) : -EINVAL;
+	if (mode < 0) {
+		pr_err("linkstate=%s: not always, dormant or carrier\n",
+		       linkstate);
+		return -EINVAL;
+	}
+	ipsecif_link_state_at_load = mode;
 	return ipsecif_links_at_load(links, devices, false);
 }
 
@@ -79,7 +104,8 @@ static int __init ipsecif_init(void)
 	err = ipsecif_xfrm_init();
 	if (err)
 		goto err_xfrm;
-	err = ipsecif_device_start(devices, links);
+	err = ipsecif_device_start(devices, links,
+				   ipsecif_link_state_at_load);
 	if (err)
 		goto err_start;
 	return 0;

@@ -6,7 +6,8 @@
  * padding, ICV, outer header, UDP for NAT-T), as xfrm_state_mtu()
  * computes it, kept current when the link's MTU changes and when SAs come
  * and go. Setting an MTU pins it, until automatic mode is asked for again.
- * The same walk over the SAs gives the headroom a sent packet needs.
+ * The same walk over the SAs gives the headroom a sent packet needs, and
+ * with a walk over the policies, whether the tunnel is up (linkstate.c).
  */
 
 #include <linux/netdevice.h>
@@ -26,6 +27,7 @@
 /* A walk over the SAs in chunks (ipsecif_mtu_refresh()). */
 struct ipsecif_sa_walker {
 	struct net *net;
+	struct ipsecif_tmpls *tmpls;	/* of the stale devices' policies */
 	int pause;	/* before the entry of this count */
 };
 
@@ -48,6 +50,7 @@ static int ipsecif_sa_measure(struct xfrm_state *x, int count, void *arg)
 	s->mtu = min(s->mtu, xfrm_state_mtu(x, s->link_mtu));
 	s->header_len = max(s->header_len, x->props.header_len);
 	s->found = true;
+	ipsecif_tmpls_sa(w->tmpls, sif, x);
 	return 0;
 }
 
@@ -82,10 +85,9 @@ static void ipsecif_headroom_update(struct ipsecif *sif,
  * Only attached devices in automatic mode change their MTU; others keep
  * theirs. The headroom follows the SAs on every device.
  */
-static void ipsecif_mtu_apply(struct ipsecif *sif)
+static void ipsecif_mtu_apply(struct ipsecif *sif, struct net_device *link)
 {
 	const struct ipsecif_sa_sum *s = &sif->sa_sum;
-	struct net_device *link = ipsecif_mtu_link(sif);
 	int mtu;
 
 	ipsecif_headroom_update(sif, link);
@@ -121,6 +123,7 @@ void ipsecif_mtu_stale(struct ipsecif *sif)
  * ipsecif_mtu_refresh() - bring the stale devices of a namespace up to date
  * @in: the namespace's state
  *
+ * Their MTU, headroom and link state.
  * One walk over the namespace's SAs serves every stale device, so that a
  * rekey, or a link that many devices wait for coming back, costs the SAs
  * plus the devices, not their product; only the stale devices are visited,
@@ -133,6 +136,7 @@ void ipsecif_mtu_refresh(struct ipsecif_net *in)
 	struct xfrm_state_walk walk;
 	struct ipsecif *sif, *next;
 	struct net_device *link;
+	bool measured;
 
 	ASSERT_RTNL();
 	if (list_empty(&in->stale))
@@ -142,15 +146,21 @@ void ipsecif_mtu_refresh(struct ipsecif_net *in)
 		sif->sa_sum = (struct ipsecif_sa_sum){
 			.mtu = U32_MAX,
 			.link_mtu = link ? READ_ONCE(link->mtu) : ETH_DATA_LEN,
+			.tmpls = -1,
 		};
 	}
+	w.tmpls = ipsecif_tmpls_collect(in);
 	xfrm_state_walk_init(&walk, 0, NULL);
 	while (xfrm_state_walk(in->net, &walk, ipsecif_sa_measure, &w) == -EAGAIN)
 		cond_resched();	/* between chunks, xfrm's lock let go */
 	xfrm_state_walk_done(&walk, in->net);
+	measured = w.tmpls;
+	ipsecif_tmpls_done(w.tmpls);
 	list_for_each_entry_safe(sif, next, &in->stale, stale_node) {
 		list_del_init(&sif->stale_node);
-		ipsecif_mtu_apply(sif);
+		link = ipsecif_mtu_link(sif);
+		ipsecif_mtu_apply(sif, link);
+		ipsecif_linkstate_apply(sif, link, measured);
 	}
 }
 
@@ -179,8 +189,9 @@ void ipsecif_mtu_changed(struct ipsecif *sif)
 }
 
 /*
- * SAs of devices changed (IPSECIF_EV_MEASURE, on the namespace for a
- * flush): their MTUs and headroom follow. Other devices keep theirs.
+ * SAs or policies of devices changed (IPSECIF_EV_MEASURE, on the namespace
+ * for a flush): their MTUs, headroom and link state follow. Other devices
+ * keep theirs.
  */
 static void ipsecif_mtu_work(struct work_struct *work)
 {
@@ -199,20 +210,17 @@ static void ipsecif_mtu_work(struct work_struct *work)
 }
 
 /**
- * ipsecif_mtu_sas_changed() - measure a device's SAs again, soon
+ * ipsecif_mtu_xfrm_changed() - measure a device's SAs and policies again
  * @in: the namespace's state
- * @sif: the device of the SAs' if_id, or NULL for every device of @in
+ * @sif: the device of their if_id, or NULL for every device of @in
  *
  * The measure runs in a worker, under RTNL.
  * Context: any (xfrm's key manager notification); @sif valid.
  */
-void ipsecif_mtu_sas_changed(struct ipsecif_net *in, struct ipsecif *sif)
+void ipsecif_mtu_xfrm_changed(struct ipsecif_net *in, struct ipsecif *sif)
 {
 	set_bit(IPSECIF_EV_MEASURE, sif ? &sif->events : &in->events);
-	spin_lock_bh(&in->work_lock);
-	if (in->ready)
-		queue_work(ipsecif_unbound_wq, &in->mtu_work);
-	spin_unlock_bh(&in->work_lock);
+	ipsecif_net_queue(in, &in->mtu_work);
 }
 
 /**

@@ -8,6 +8,7 @@ tools never send, and prints the kernel's extack message on error.
   ipsecnl.py add NAME [link IFINDEX] [if_id N] [iflink IFINDEX] [if_id_u16 N]
                     [if_id_u64 N] [link_u64 N] [link_netnsid N]
   ipsecnl.py set NAME [link IFINDEX] [if_id N] [link_name DEV]
+                    [linkstate N] [tunnel N] [tunnel_changes N]
   ipsecnl.py show NAME        -> "kind K link L if_id I"
   ipsecnl.py link_name NAME   -> the link's name the kernel keeps, or "-"
   ipsecnl.py headroom NAME    -> the device's needed headroom (IFLA_HEADROOM),
@@ -25,6 +26,7 @@ IFLA_IFNAME, IFLA_LINK, IFLA_LINKINFO, IFLA_LINK_NETNSID = 3, 5, 18, 37
 IFLA_HEADROOM = 68
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
 IFLA_IPSEC_LINK, IFLA_IPSEC_IF_ID, IFLA_IPSEC_LINK_NAME = 1, 2, 3
+IFLA_IPSEC_LINK_STATE, IFLA_IPSEC_TUNNEL, IFLA_IPSEC_TUNNEL_CHANGES = 5, 6, 7
 NLA_F_NESTED = 0x8000
 SOL_NETLINK, NETLINK_EXT_ACK = 270, 11
 
@@ -96,6 +98,12 @@ def parse_opts(args):
             data += attr(IFLA_IPSEC_IF_ID, struct.pack("Q", value))
         elif key == "link_u64":
             data += attr(IFLA_IPSEC_LINK, struct.pack("Q", value))
+        elif key == "linkstate":
+            data += attr(IFLA_IPSEC_LINK_STATE, struct.pack("B", value))
+        elif key == "tunnel":
+            data += attr(IFLA_IPSEC_TUNNEL, struct.pack("B", value))
+        elif key == "tunnel_changes":
+            data += u32(IFLA_IPSEC_TUNNEL_CHANGES, value)
         elif key == "link_netnsid":
             extra += attr(IFLA_LINK_NETNSID, struct.pack("i", value))
         elif key == "iflink":

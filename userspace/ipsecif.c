@@ -4,7 +4,8 @@
  *
  *   ipsecif [-j [-p]] [show [DEV]]
  *   ipsecif add DEV [dev PHYS | nodev] [if_id N] [mtu N | mtu auto]
- *   ipsecif set DEV [dev PHYS | nodev] [if_id N] [mtu N | mtu auto]
+ *                   [linkstate always | dormant | carrier]
+ *   ipsecif set DEV (the same options)
  *   ipsecif del DEV
  *   ipsecif attach DEV PHYS
  *   ipsecif detach DEV
@@ -33,7 +34,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: %s [-j [-p]] [show [DEV]]\n"
 		"       %s add DEV [dev PHYS | nodev] [if_id N] [mtu N | mtu auto]\n"
-		"       %s set DEV [dev PHYS | nodev] [if_id N] [mtu N | mtu auto]\n"
+		"                  [linkstate always | dormant | carrier]\n"
+		"       %s set DEV (the same options as add)\n"
 		"       %s del DEV\n"
 		"       %s attach DEV PHYS\n"
 		"       %s detach DEV\n"

@@ -3,7 +3,8 @@
  * link_ipsec.so: iproute2 support for links of kind "ipsec".
  *
  *   ip link add ipsec1 type ipsec [dev PHYS | nodev] [if_id N] [mtu_auto on|off]
- *   ip link set ipsec1 type ipsec [dev PHYS | nodev] [if_id N] [mtu_auto on|off]
+ *                                 [linkstate always|dormant|carrier]
+ *   ip link set ipsec1 type ipsec (the same)
  *   ip -d [-j] link show ipsec1
  *
  * ip dlopen()s link_<kind>.so from its library directory for kinds it does
@@ -62,6 +63,7 @@ static void ipsec_usage(FILE *f)
 	fprintf(f,
 		"Usage: ... ipsec [ dev PHYS_DEV | nodev ] [ if_id IF_ID ]\n"
 		"                 [ mtu_auto { on | off } ]\n"
+		"                 [ linkstate { always | dormant | carrier } ]\n"
 		"\n"
 		"Where: PHYS_DEV := physical device the outer packets leave by,\n"
 		"                   by name: it may appear later, and again\n"
@@ -69,7 +71,12 @@ static void ipsec_usage(FILE *f)
 		"                   policies this device uses (default: N for\n"
 		"                   ipsecN, 16384 for ipsec0)\n"
 		"       mtu_auto on: the MTU follows the link and the SAs\n"
-		"                   (default; setting an MTU turns it off)\n");
+		"                   (default; setting an MTU turns it off)\n"
+		"       linkstate: what the device says while its tunnel is\n"
+		"                   down (no outbound SA, link absent or down):\n"
+		"                   always: nothing, always up (default);\n"
+		"                   dormant: DORMANT, not RUNNING, still sends;\n"
+		"                   carrier: NO-CARRIER, its routes linkdown\n");
 }
 
 static void ipsec_print_help(struct link_util *lu, int argc, char **argv,
@@ -93,6 +100,32 @@ static int parse_if_id(const char *arg, __u32 *if_id)
 		return -1;
 	*if_id = (__u32)v;
 	return 0;
+}
+
+static const char *const linkstates[] = {
+	[IPSECIF_LINK_STATE_ALWAYS]	= "always",
+	[IPSECIF_LINK_STATE_DORMANT]	= "dormant",
+	[IPSECIF_LINK_STATE_CARRIER]	= "carrier",
+};
+
+static const char *const tunnel_reasons[] = {
+	[IPSECIF_TUNNEL_UP]		= "none",
+	[IPSECIF_TUNNEL_NO_POLICY]	= "no-policy",
+	[IPSECIF_TUNNEL_NO_SA]		= "no-sa",
+	[IPSECIF_TUNNEL_LINK_ABSENT]	= "link-absent",
+	[IPSECIF_TUNNEL_LINK_DOWN]	= "link-down",
+};
+
+#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+
+static int parse_linkstate(const char *arg)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_LEN(linkstates); i++)
+		if (!strcmp(arg, linkstates[i]))
+			return (int)i;
+	return -1;
 }
 
 static int put_u32(struct nlmsghdr *n, __u16 type, __u32 v)
@@ -145,6 +178,25 @@ static int ipsec_parse_opt(struct link_util *lu, int argc, char **argv,
 				fprintf(stderr, "ipsec: netlink message too long\n");
 				return -1;
 			}
+		} else if (!strcmp(*argv, "linkstate")) {
+			int mode;
+
+			if (argc < 2)
+				goto missing;
+			argc--, argv++;
+			mode = parse_linkstate(*argv);
+			if (mode < 0) {
+				fprintf(stderr,
+					"Error: argument \"%s\" is wrong: linkstate is always, dormant or carrier\n",
+					*argv);
+				return -1;
+			}
+			if (!mnl_attr_put_u8_check(n, IPSEC_REQ_MAX,
+						   IFLA_IPSEC_LINK_STATE,
+						   (__u8)mode)) {
+				fprintf(stderr, "ipsec: netlink message too long\n");
+				return -1;
+			}
 		} else if (!strcmp(*argv, "if_id")) {
 			if (argc < 2)
 				goto missing;
@@ -181,6 +233,35 @@ static __u32 rta_u32(const struct rtattr *rta)
 
 	memcpy(&v, RTA_DATA(rta), sizeof(v));
 	return v;
+}
+
+static __u8 rta_u8(const struct rtattr *rta, __u8 none)
+{
+	return rta && RTA_PAYLOAD(rta) >= 1 ? *(__u8 *)RTA_DATA(rta) : none;
+}
+
+/* The link state mode, and the tunnel's state: "tunnel down why no-sa". */
+static void print_tunnel(struct rtattr *tb[])
+{
+	__u8 mode = rta_u8(tb[IFLA_IPSEC_LINK_STATE], 0xff);
+	__u8 tunnel = rta_u8(tb[IFLA_IPSEC_TUNNEL], 0xff);
+
+	if (mode < ARRAY_LEN(linkstates))
+		print_color_string(PRINT_ANY, COLOR_NONE, "linkstate",
+				   "linkstate %s ", linkstates[mode]);
+	if (tunnel < ARRAY_LEN(tunnel_reasons)) {
+		print_color_string(PRINT_ANY, COLOR_NONE, "tunnel",
+				   "tunnel %s ", tunnel ? "down" : "up");
+		if (tunnel)
+			print_color_string(PRINT_ANY, COLOR_NONE,
+					   "tunnel_down_reason", "why %s ",
+					   tunnel_reasons[tunnel]);
+	}
+	if (tb[IFLA_IPSEC_TUNNEL_CHANGES] &&
+	    RTA_PAYLOAD(tb[IFLA_IPSEC_TUNNEL_CHANGES]) >= 4)
+		print_color_uint(PRINT_ANY, COLOR_NONE, "tunnel_changes",
+				 "changes %u ",
+				 rta_u32(tb[IFLA_IPSEC_TUNNEL_CHANGES]));
 }
 
 static void ipsec_print_opt(struct link_util *lu, FILE *f, struct rtattr *tb[])
@@ -230,6 +311,7 @@ static void ipsec_print_opt(struct link_util *lu, FILE *f, struct rtattr *tb[])
 				   "mtu_auto %s ",
 				   *(__u8 *)RTA_DATA(tb[IFLA_IPSEC_MTU_AUTO]) ?
 				   "on" : "off");
+	print_tunnel(tb);
 }
 
 struct link_util ipsec_link_util = {

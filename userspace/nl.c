@@ -264,6 +264,13 @@ static void link_parse_info(const struct nlattr *linkinfo, struct link *l)
 	if (data[IFLA_IPSEC_MTU_AUTO] &&
 	    mnl_attr_validate(data[IFLA_IPSEC_MTU_AUTO], MNL_TYPE_U8) == 0)
 		l->mtu_auto = mnl_attr_get_u8(data[IFLA_IPSEC_MTU_AUTO]);
+	if (data[IFLA_IPSEC_LINK_STATE] &&
+	    mnl_attr_validate(data[IFLA_IPSEC_LINK_STATE], MNL_TYPE_U8) == 0)
+		l->link_state = mnl_attr_get_u8(data[IFLA_IPSEC_LINK_STATE]);
+	if (data[IFLA_IPSEC_TUNNEL] &&
+	    mnl_attr_validate(data[IFLA_IPSEC_TUNNEL], MNL_TYPE_U8) == 0)
+		l->tunnel = mnl_attr_get_u8(data[IFLA_IPSEC_TUNNEL]);
+	l->tunnel_changes = nl_u32(data[IFLA_IPSEC_TUNNEL_CHANGES]);
 	if (data[IFLA_IPSEC_LINK_NAME] &&
 	    mnl_attr_validate(data[IFLA_IPSEC_LINK_NAME], MNL_TYPE_NUL_STRING) == 0)
 		snprintf(l->link_name, sizeof(l->link_name), "%s",
@@ -277,6 +284,8 @@ void link_parse(const struct nlmsghdr *nlh, struct link *l)
 
 	memset(l, 0, sizeof(*l));
 	l->mtu_auto = -1;
+	l->link_state = -1;
+	l->tunnel = -1;
 	l->ifindex = ifi->ifi_index;
 	l->flags = ifi->ifi_flags;
 	nl_parse(nlh, sizeof(*ifi), tb, IFLA_MAX);

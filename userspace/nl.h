@@ -67,6 +67,9 @@ struct link {
 	uint32_t link, if_id;
 	char link_name[IF_NAMESIZE];	/* from the kernel, "" if none */
 	int mtu_auto;			/* 1, 0, or -1: not reported */
+	int link_state;			/* IPSECIF_LINK_STATE_*, -1: not reported */
+	int tunnel;			/* IPSECIF_TUNNEL_*, -1: not reported */
+	uint32_t tunnel_changes;
 	int32_t link_netnsid;
 	struct rtnl_link_stats64 stats;
 };

@@ -20,7 +20,28 @@ struct change {
 	const char *phys;	/* NULL: keep; "" : detach */
 	bool set_if_id, set_mtu, mtu_auto;
 	uint32_t if_id, mtu;
+	int link_state;		/* IPSECIF_LINK_STATE_*, -1: keep */
 };
+
+static const char *const link_states[] = {
+	[IPSECIF_LINK_STATE_ALWAYS]	= "always",
+	[IPSECIF_LINK_STATE_DORMANT]	= "dormant",
+	[IPSECIF_LINK_STATE_CARRIER]	= "carrier",
+};
+
+static int parse_link_state(const char *s, int *mode)
+{
+	int i;
+
+	for (i = 0; i <= IPSECIF_LINK_STATE_MAX; i++) {
+		if (!strcmp(s, link_states[i])) {
+			*mode = i;
+			return 0;
+		}
+	}
+	return usage_error("invalid linkstate \"%s\": expected always, dormant or carrier",
+			   s);
+}
 
 static int parse_u32(const char *s, const char *what, uint32_t min,
 		     uint32_t *v)
@@ -46,7 +67,10 @@ static int check_name(const char *name)
 	return 0;
 }
 
-/* Options shared by add and set: dev PHYS | nodev, if_id N, mtu N. */
+/*
+ * Options shared by add and set: dev PHYS | nodev, if_id N, mtu N | auto,
+ * linkstate MODE.
+ */
 static int parse_change(int argc, char **argv, struct change *c)
 {
 	int ret;
@@ -59,7 +83,7 @@ static int parse_change(int argc, char **argv, struct change *c)
 			continue;
 		}
 		if (strcmp(opt, "dev") && strcmp(opt, "if_id") &&
-		    strcmp(opt, "mtu"))
+		    strcmp(opt, "mtu") && strcmp(opt, "linkstate"))
 			return usage_error("unknown option \"%s\"", opt);
 		if (argc < 2)
 			return usage_error("\"%s\" needs a value", opt);
@@ -71,6 +95,10 @@ static int parse_change(int argc, char **argv, struct change *c)
 			if (ret)
 				return ret;
 			c->set_if_id = true;
+		} else if (!strcmp(opt, "linkstate")) {
+			ret = parse_link_state(argv[0], &c->link_state);
+			if (ret)
+				return ret;
 		} else {
 			if (!strcmp(argv[0], "auto")) {
 				c->mtu_auto = true;
@@ -97,7 +125,8 @@ static void put_change(struct nlmsghdr *nlh, const struct change *c,
 
 	if (c->set_mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, c->mtu);
-	if (!create && !c->phys && !c->set_if_id && !c->mtu_auto)
+	if (!create && !c->phys && !c->set_if_id && !c->mtu_auto &&
+	    c->link_state < 0)
 		return;
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, IPSECIF_KIND);
@@ -111,6 +140,8 @@ static void put_change(struct nlmsghdr *nlh, const struct change *c,
 		mnl_attr_put_u32(nlh, IFLA_IPSEC_IF_ID, c->if_id);
 	if (c->mtu_auto)
 		mnl_attr_put_u8(nlh, IFLA_IPSEC_MTU_AUTO, 1);
+	if (c->link_state >= 0)
+		mnl_attr_put_u8(nlh, IFLA_IPSEC_LINK_STATE, c->link_state);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
 }
@@ -135,7 +166,7 @@ static bool module_loaded(void)
 
 int cmd_add(int argc, char **argv)
 {
-	struct change c = { 0 };
+	struct change c = { .link_state = -1 };
 	struct nlmsghdr *nlh;
 	struct nl nl;
 	int ret, err;
@@ -175,7 +206,8 @@ static int change(struct change *c)
 	struct nl nl;
 	int ret, err;
 
-	if (!c->phys && !c->set_if_id && !c->set_mtu && !c->mtu_auto)
+	if (!c->phys && !c->set_if_id && !c->set_mtu && !c->mtu_auto &&
+	    c->link_state < 0)
 		return usage_error("set: nothing to change");
 	if (nl_open(&nl, NETLINK_ROUTE))
 		return fail("cannot open netlink: %s", strerror(errno));
@@ -208,7 +240,7 @@ out:
 
 int cmd_set(int argc, char **argv)
 {
-	struct change c = { 0 };
+	struct change c = { .link_state = -1 };
 	int ret;
 
 	if (argc < 1)
@@ -220,7 +252,7 @@ int cmd_set(int argc, char **argv)
 
 int cmd_attach(int argc, char **argv)
 {
-	struct change c = { 0 };
+	struct change c = { .link_state = -1 };
 
 	if (argc != 2)
 		return usage_error("usage: attach DEV PHYS");
@@ -233,7 +265,7 @@ int cmd_attach(int argc, char **argv)
 
 int cmd_detach(int argc, char **argv)
 {
-	struct change c = { 0 };
+	struct change c = { .link_state = -1 };
 
 	if (argc != 1)
 		return usage_error("usage: detach DEV");

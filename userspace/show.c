@@ -79,6 +79,54 @@ static void print_link_dev(const struct link *l)
 	out_text("\n");
 }
 
+static const char *const link_states[] = {
+	[IPSECIF_LINK_STATE_ALWAYS]	= "always",
+	[IPSECIF_LINK_STATE_DORMANT]	= "dormant",
+	[IPSECIF_LINK_STATE_CARRIER]	= "carrier",
+};
+
+/* The same words as ip's "why", for JSON; the text says them in full. */
+static const char *const tunnel_reasons[] = {
+	[IPSECIF_TUNNEL_NO_POLICY]	= "no-policy",
+	[IPSECIF_TUNNEL_NO_SA]		= "no-sa",
+	[IPSECIF_TUNNEL_LINK_ABSENT]	= "link-absent",
+	[IPSECIF_TUNNEL_LINK_DOWN]	= "link-down",
+};
+
+/*
+ * "  tunnel: down: no outbound SA (linkstate dormant, 2 changes)", or
+ * "down: link wan0 absent": what an operator asks first.
+ */
+static void print_tunnel(const struct link *l)
+{
+	if (l->tunnel < 0 || l->tunnel > IPSECIF_TUNNEL_LINK_DOWN)
+		return;
+	out_str("tunnel", "  tunnel: %s", l->tunnel ? "down" : "up");
+	if (l->tunnel)
+		out_str("tunnel_down_reason", "", tunnel_reasons[l->tunnel]);
+	switch (l->tunnel) {
+	case IPSECIF_TUNNEL_NO_POLICY:
+		out_text(": no outbound policy");
+		break;
+	case IPSECIF_TUNNEL_NO_SA:
+		out_text(": no outbound SA");
+		break;
+	case IPSECIF_TUNNEL_LINK_ABSENT:
+		out_text(": link %s absent", l->link_name);
+		break;
+	case IPSECIF_TUNNEL_LINK_DOWN:
+		out_text(": link %s down", l->link_name);
+		break;
+	}
+	if (l->link_state >= 0 && l->link_state <= IPSECIF_LINK_STATE_MAX)
+		out_str("linkstate", " (linkstate %s, ",
+			link_states[l->link_state]);
+	else
+		out_text(" (");
+	out_u64("tunnel_changes", "%llu", l->tunnel_changes);
+	out_text(" change%s)\n", l->tunnel_changes == 1 ? "" : "s");
+}
+
 static void print_link(const struct link *l, const struct msgs *sas,
 		       const struct msgs *pols)
 {
@@ -99,6 +147,7 @@ static void print_link(const struct link *l, const struct msgs *sas,
 		out_text(" (%s)", l->mtu_auto ? "auto" : "pinned");
 	}
 	out_text("\n");
+	print_tunnel(l);
 	if (l->has_stats)
 		print_stats(l);
 	if (counters_get(l->name, &c) == 0) {

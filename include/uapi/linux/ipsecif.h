@@ -35,9 +35,39 @@ enum {
 	IFLA_IPSEC_MTU_AUTO,	/* u8: 1 = the MTU follows the link and the
 				 * SAs (default); setting an MTU pins it (0)
 				 */
+	IFLA_IPSEC_LINK_STATE,	/* u8: enum ipsecif_link_state */
+	IFLA_IPSEC_TUNNEL,	/* u8, read-only: enum ipsecif_tunnel */
+	IFLA_IPSEC_TUNNEL_CHANGES,	/* u32, read-only: the tunnel went
+					 * up or down, since creation
+					 */
 	__IFLA_IPSEC_MAX,
 };
 
 #define IFLA_IPSEC_MAX		(__IFLA_IPSEC_MAX - 1)
+
+/*
+ * What the device's link state says (IFLA_IPSEC_LINK_STATE). The tunnel
+ * is up while an outbound policy of the if_id has a valid SA for each of
+ * its templates, and the link, when the device is bound to one, is
+ * present and up (module/ipsecif.rst has the exact rule).
+ */
+enum ipsecif_link_state {
+	IPSECIF_LINK_STATE_ALWAYS,	/* carrier on, UNKNOWN: as before */
+	IPSECIF_LINK_STATE_DORMANT,	/* DORMANT while the tunnel is down */
+	IPSECIF_LINK_STATE_CARRIER,	/* no carrier while the tunnel is down */
+	__IPSECIF_LINK_STATE_MAX,
+};
+
+#define IPSECIF_LINK_STATE_MAX	(__IPSECIF_LINK_STATE_MAX - 1)
+
+/* The tunnel up, or why it is down (IFLA_IPSEC_TUNNEL), in every mode. */
+enum ipsecif_tunnel {
+	IPSECIF_TUNNEL_UP,
+	IPSECIF_TUNNEL_NO_POLICY,	/* no outbound policy of the if_id */
+	IPSECIF_TUNNEL_NO_SA,		/* a policy, no valid SA for it */
+	IPSECIF_TUNNEL_LINK_ABSENT,	/* its link has no device */
+	IPSECIF_TUNNEL_LINK_DOWN,	/* its link is down or has no carrier */
+	__IPSECIF_TUNNEL_MAX,
+};
 
 #endif /* _UAPI_LINUX_IPSECIF_H */
