@@ -32,8 +32,9 @@ mkns A B R || ksft_skip_all "cannot create namespaces"
 WORK=$(mktemp -d /tmp/ipsecif-failover.XXXXXX)
 trap 'cleanup; keep_artifacts "$WORK"; rm -rf "$WORK"' EXIT
 CUTS=${CUTS:-3}
-# DPD gives a silent peer up after 1 + 1 + 1 s (three tries a second apart).
-export IKE_RETRANSMIT_TIMEOUT=1 IKE_RETRANSMIT_BASE=1 IKE_RETRANSMIT_TRIES=2
+# DPD gives a silent peer up after 2 + 2.8 + 3.9 + 5.5 s: a busy TCG guest
+# may take over a second to answer (the first SA loads the kernel's AES-GCM).
+export IKE_RETRANSMIT_TIMEOUT=2 IKE_RETRANSMIT_BASE=1.4 IKE_RETRANSMIT_TRIES=3
 
 ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
 for side in "A 1 isp1 a1 1" "A 2 isp2 a2 2" "B 3 isp1 b1 1" "B 4 isp2 b2 2"; do
@@ -95,7 +96,7 @@ conf() {
 		local_addrs = $la
 		remote_addrs = $ra
 		proposals = aes128gcm16-prfsha256-ecp256
-		dpd_delay = 1s
+		dpd_delay = 2s
 		keyingtries = 0
 		local {
 			auth = psk

@@ -11,7 +11,7 @@ CHARON=${CHARON:-/usr/lib/ipsec/charon}
 # ike_start NS DIR: start a charon in NS ("-": this namespace) with its
 # config, vici socket and log in DIR; returns once its vici socket is up.
 # IKE_RETRANSMIT_TIMEOUT, _BASE and _TRIES change how soon it gives a peer
-# up (2 s, 1.8, 4: about 45 s; DPD in failover.sh: 1, 1, 2).
+# up (2 s, 1.8, 4: about 45 s; failover.sh: 2 s, 1.4, 3: 14 s).
 # Call it from the shell that will stop it (not in a $(...) subshell).
 ike_start() {
 	local ns=$1 dir=$2 d i
