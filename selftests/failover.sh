@@ -207,7 +207,7 @@ require "charons start and load their configs" ike_up
 require "both tunnels come up on both gateways" wait_for 300 both_up
 check "both families route into ipsec0 (metric 10)" via ipsec0
 for ns in A B; do
-	ip -n "${!ns}" -ts xfrm monitor sa >"$WORK/sa-${!ns}.log" 2>&1 &
+	ip -n "${!ns}" -ts xfrm monitor SA >"$WORK/sa-${!ns}.log" 2>&1 &
 	BG_PIDS+=($!)
 done
 capture_start "$R" a1
@@ -244,9 +244,10 @@ at_most "delete: traffic on ipsec1 within 1 s of the SA's deletion (max, ms)" 10
 # --- ISP 1 cut on the router: DPD ----------------------------------------------
 cut() { ip netns exec "$R" nft -f - <<'NFT'
 table inet cut {
-	chain fwd {
+	chain cutter {
 		type filter hook forward priority 0; policy accept;
-		iifname { "a1", "b1" } drop
+		iifname "a1" drop
+		iifname "b1" drop
 	}
 }
 NFT
