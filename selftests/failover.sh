@@ -157,14 +157,14 @@ via() {
 	lookup_via "$B" 10.1.0.1 "$1" && lookup_via "$B" fd01::1 "$1"
 }
 
-# Pings from A's LAN to B's, both families, ten a second, each answer
+# Pings from A's LAN to B's, both families, 50 a second, each answer
 # stamped (ping -D): the outage is the gap in the answers.
 pings_start() {
 	local f
 	for f in 4 6; do
 		local src=10.1.0.1 dst=10.2.0.1
 		[ $f = 6 ] && src=fd01::1 dst=fd02::1
-		ip netns exec "$A" ping -D -n -i 0.1 -W 1 -I $src $dst >"$WORK/ping$f.log" 2>&1 &
+		ip netns exec "$A" ping -D -n -i 0.02 -W 1 -I $src $dst >"$WORK/ping$f.log" 2>&1 &
 		BG_PIDS+=($!)
 	done
 }
