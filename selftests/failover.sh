@@ -198,6 +198,26 @@ deleted_after() {
 	[ -n "$stamp" ] && echo "$stamp"
 }
 now() { date +%s.%N; }
+# diag WHAT: the state of both gateways into $WORK/diag-WHAT.txt (kept with
+# the logs after a failure); its xfrm errors into the TAP output
+diag() {
+	local ns f=$WORK/diag-$1.txt
+	for ns in "$A" "$B"; do
+		{
+			echo "== $ns"
+			ip -n "$ns" -s -d link show ipsec0
+			ip -n "$ns" -s -d link show ipsec1
+			ip netns exec "$ns" ethtool -S ipsec0
+			ip netns exec "$ns" ethtool -S ipsec1
+			ip -n "$ns" route show
+			ip -n "$ns" -6 route show
+			ip -n "$ns" xfrm state | grep -v 'aead\|enc \|auth'
+			ip -n "$ns" xfrm policy
+			ip netns exec "$ns" cat /proc/net/xfrm_stat
+		} >>"$f" 2>&1
+		info "$1: $ns xfrm errors: $(ip netns exec "$ns" awk '$2 != 0' /proc/net/xfrm_stat | tr '\n' ' ')"
+	done
+}
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (b - a) * 1000 }'; }
 # stats LIST: "median max" of the numbers in LIST
 stats() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[NR] }'; }
@@ -230,6 +250,8 @@ for ((i = 1; i <= CUTS; i++)); do
 		ta=$(first_answer "$td"); then
 		gaps+=("$(ms "$t0" "$ta")")
 		dead+=("$(ms "$td" "$ta")")
+	else
+		diag delete$i
 	fi
 	swan "$WORK/a" --initiate --child net1 --timeout 60 >/dev/null 2>&1
 	check "delete $i: re-initiated, routes back via ipsec0" wait_for 300 all both_up -- via ipsec0
@@ -267,6 +289,8 @@ for ((i = 1; i <= CUTS; i++)); do
 		ta=$(first_answer "$td"); then
 		gaps+=("$(ms "$t0" "$ta")")
 		dead+=("$(ms "$td" "$ta")")
+	else
+		diag cut$i
 	fi
 	restore
 	check "cut $i: restored, routes back via ipsec0" wait_for 300 all both_up -- via ipsec0
