@@ -51,8 +51,11 @@ if command -v ipsecif >/dev/null && command -v jq >/dev/null; then
 	check "ipsecif show in C gives the link's name with its netnsid" \
 		ipsecif_shows "$C" ipsec1 'link: veth0 (netnsid [0-9]*)'
 	if [ -f "$SELFTESTS/../userspace/ipsecif.8" ]; then
+		check "... its tunnel is up: measured with A's SAs and policies" wait_for 50 sh -c \
+			"ip netns exec $C ipsecif -j show ipsec1 | jq -e '.[0].tunnel == \"up\"'"
+		# So no tunnel_down_reason (tool.sh's device has one).
 		check_eq "... its JSON fields are all those ipsecif.8 documents" \
-			"$(man_json_fields "Device object" | tr '\n' ' ')" \
+			"$(man_json_fields "Device object" | grep -vx tunnel_down_reason | tr '\n' ' ')" \
 			"$(ip netns exec "$C" ipsecif -j show ipsec1 | jq '.[0]' | json_fields | tr '\n' ' ')"
 	else
 		skip "JSON fields against ipsecif.8" "no userspace/ipsecif.8 beside selftests/"
