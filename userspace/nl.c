@@ -245,6 +245,12 @@ int nl_dump(struct nl *nl, uint16_t type, size_t hdrlen, struct msgs *m)
 
 /* ---- links ---- */
 
+const char *const link_state_names[IPSECIF_LINK_STATE_MAX + 1] = {
+	[IPSECIF_LINK_STATE_ALWAYS]	= "always",
+	[IPSECIF_LINK_STATE_DORMANT]	= "dormant",
+	[IPSECIF_LINK_STATE_CARRIER]	= "carrier",
+};
+
 static void link_parse_info(const struct nlattr *linkinfo, struct link *l)
 {
 	const struct nlattr *info[IFLA_INFO_MAX + 1];

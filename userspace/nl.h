@@ -13,6 +13,8 @@
 #include <net/if.h>
 #include <linux/if_link.h>
 
+#include "../include/uapi/linux/ipsecif.h"
+
 struct nl {
 	struct mnl_socket *sock;
 	unsigned int portid;
@@ -75,6 +77,8 @@ struct link {
 };
 
 void link_parse(const struct nlmsghdr *nlh, struct link *l);
+/* The names of enum ipsecif_link_state, as the commands take and show them. */
+extern const char *const link_state_names[IPSECIF_LINK_STATE_MAX + 1];
 /*
  * Read one link by name, or one ipsec link (refusing devices of other
  * kinds). Returns 0, or the exit code of the error they printed.

@@ -23,18 +23,12 @@ struct change {
 	int link_state;		/* IPSECIF_LINK_STATE_*, -1: keep */
 };
 
-static const char *const link_states[] = {
-	[IPSECIF_LINK_STATE_ALWAYS]	= "always",
-	[IPSECIF_LINK_STATE_DORMANT]	= "dormant",
-	[IPSECIF_LINK_STATE_CARRIER]	= "carrier",
-};
-
 static int parse_link_state(const char *s, int *mode)
 {
 	int i;
 
 	for (i = 0; i <= IPSECIF_LINK_STATE_MAX; i++) {
-		if (!strcmp(s, link_states[i])) {
+		if (!strcmp(s, link_state_names[i])) {
 			*mode = i;
 			return 0;
 		}

@@ -79,12 +79,6 @@ static void print_link_dev(const struct link *l)
 	out_text("\n");
 }
 
-static const char *const link_states[] = {
-	[IPSECIF_LINK_STATE_ALWAYS]	= "always",
-	[IPSECIF_LINK_STATE_DORMANT]	= "dormant",
-	[IPSECIF_LINK_STATE_CARRIER]	= "carrier",
-};
-
 /* The same words as ip's "why", for JSON; the text says them in full. */
 static const char *const tunnel_reasons[] = {
 	[IPSECIF_TUNNEL_NO_POLICY]	= "no-policy",
@@ -120,7 +114,7 @@ static void print_tunnel(const struct link *l)
 	}
 	if (l->link_state >= 0 && l->link_state <= IPSECIF_LINK_STATE_MAX)
 		out_str("linkstate", " (linkstate %s, ",
-			link_states[l->link_state]);
+			link_state_names[l->link_state]);
 	else
 		out_text(" (");
 	out_u64("tunnel_changes", "%llu", l->tunnel_changes);
