@@ -102,6 +102,16 @@ const struct net_device_ops ipsecif_netdev_ops = {
 	.ndo_get_iflink		= ipsecif_get_iflink,
 };
 
+/* uevents say DEVTYPE=ipsec: udev rules and networkd's Type= match it. */
+static const struct device_type ipsecif_device_type = {
+	.name = IPSECIF_KIND,
+};
+
+/*
+ * A point-to-point link that carries multicast: routing daemons run over
+ * it as they do over a GRE tunnel (OSPF's hellos to 224.0.0.5 and ff02::5
+ * go into the tunnel, and FRR takes it for a point-to-point network).
+ */
 static void ipsecif_setup(struct net_device *dev)
 {
 	struct ipsecif *sif = netdev_priv(dev);
@@ -111,8 +121,9 @@ static void ipsecif_setup(struct net_device *dev)
 	spin_lock_init(&sif->link_lock);
 	INIT_LIST_HEAD(&sif->stale_node);
 	ipsecif_linkstate_init(sif);
+	SET_NETDEV_DEVTYPE(dev, &ipsecif_device_type);
 	dev->type = ARPHRD_NONE;
-	dev->flags = IFF_NOARP;
+	dev->flags = IFF_NOARP | IFF_POINTOPOINT | IFF_MULTICAST;
 	dev->hard_header_len = 0;
 	dev->addr_len = 0;
 	dev->mtu = ETH_DATA_LEN;

@@ -23,7 +23,8 @@
  * Why a packet was dropped, or left by another way than an SA: one
  * counter per cause, read with `ethtool -S ipsecN` (names in stats.c).
  * The standard counters keep their usual sense: every drop also counts in
- * tx_dropped/tx_errors or rx_dropped/rx_errors.
+ * tx_dropped/tx_errors or rx_dropped/rx_errors. Link-scope multicast that
+ * no policy of the if_id covers is not a drop (IPSECIF_TX_LINK_SCOPE).
  */
 enum ipsecif_stat {
 	IPSECIF_TX_MALFORMED,		/* IP header failed the checks: dropped */
@@ -38,6 +39,10 @@ enum ipsecif_stat {
 	IPSECIF_RX_XFRM_ERRORS,		/* xfrm could not decrypt or accept it */
 	IPSECIF_RX_POLICY_REJECTED,	/* inbound policy refused it (moved dev) */
 	IPSECIF_RX_DEVICE_DOWN,		/* decrypted for the device while down */
+	IPSECIF_TX_LINK_SCOPE,		/* link-scope multicast no policy takes
+					 * (MLD, IGMP, RS of a tunnel without
+					 * that family): discarded, not a drop
+					 */
 	IPSECIF_STAT_COUNT
 };
 

@@ -24,6 +24,7 @@ static const char ipsecif_stat_names[IPSECIF_STAT_COUNT][ETH_GSTRING_LEN] = {
 	[IPSECIF_RX_XFRM_ERRORS]	= "rx_xfrm_errors",
 	[IPSECIF_RX_POLICY_REJECTED]	= "rx_policy_rejected",
 	[IPSECIF_RX_DEVICE_DOWN]	= "rx_device_down",
+	[IPSECIF_TX_LINK_SCOPE]		= "tx_link_scope_no_policy",
 };
 
 static void ipsecif_get_drvinfo(struct net_device *dev,

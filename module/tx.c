@@ -397,14 +397,31 @@ static void ipsecif_unreachable(struct ipsecif *sif, struct sk_buff *skb,
 }
 
 /*
+ * Multicast to this link only (224.0.0.0/24, ff02::/16 and narrower):
+ * what IPv4 and IPv6 send by themselves on a multicast device (IGMP and
+ * MLD reports, router solicitations) and routing daemons' hellos.
+ */
+static bool ipsecif_link_scope(const struct sk_buff *skb)
+{
+	if (skb->protocol == htons(ETH_P_IP))
+		return ipv4_is_local_multicast(ip_hdr(skb)->daddr);
+	return ipv6_addr_is_multicast(&ipv6_hdr(skb)->daddr) &&
+	       IPV6_ADDR_MC_SCOPE(&ipv6_hdr(skb)->daddr) <=
+	       IPV6_ADDR_SCOPE_LINKLOCAL;
+}
+
+/*
  * The xfrm bundle that encrypts @skb with the SAs of @if_id, or NULL when
  * there is none or it would loop (counted; the caller drops the packet).
+ * Link-scope multicast that no policy covers, such as the MLD reports of
+ * a tunnel that carries only IPv4, is not the tunnel's to carry: NULL
+ * with *@discard set, counted apart, and no error to the sender.
  */
 static struct dst_entry *ipsecif_bundle_new(struct ipsecif *sif,
 					    struct net_device *dev,
 					    struct sk_buff *skb,
 					    const struct flowi *fl, u32 if_id,
-					    bool tunnel_only)
+					    bool tunnel_only, bool *discard)
 {
 	int link = fl->flowi_oif;
 	struct dst_entry *dst;
@@ -416,6 +433,12 @@ static struct dst_entry *ipsecif_bundle_new(struct ipsecif *sif,
 		return NULL;
 	}
 	dst = xfrm_lookup_with_ifid(sif->net, dst, fl, NULL, 0, if_id);
+	if (!IS_ERR(dst) && !dst->xfrm && ipsecif_link_scope(skb)) {
+		ipsecif_count(sif, IPSECIF_TX_LINK_SCOPE);
+		dst_release(dst);
+		*discard = true;
+		return NULL;
+	}
 	if (IS_ERR(dst) || !dst->xfrm || dst->xfrm->if_id != if_id) {
 		ipsecif_unreachable(sif, skb, dst, IPSECIF_TX_NO_SA);
 		return NULL;
@@ -478,6 +501,7 @@ netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
 	int link = READ_ONCE(sif->link);
 	struct ipsecif_bundle_key key;
 	unsigned int len = skb->len;
+	bool discard = false;
 	struct dst_entry *dst;
 	struct flowi fl;
 	int err;
@@ -508,7 +532,12 @@ netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
 			   AF_INET : AF_INET6, if_id, &key);
 	dst = ipsecif_bundle_get(sif, &key);
 	if (!dst) {
-		dst = ipsecif_bundle_new(sif, dev, skb, &fl, if_id, key.tunnel_only);
+		dst = ipsecif_bundle_new(sif, dev, skb, &fl, if_id,
+					 key.tunnel_only, &discard);
+		if (discard) {
+			consume_skb(skb);
+			return NETDEV_TX_OK;
+		}
 		if (!dst)
 			goto drop;
 		ipsecif_bundle_set(sif, &key, dst);
