@@ -506,6 +506,12 @@ static int ipsecif_changelink(struct net_device *dev, struct nlattr *tb[],
 	sif->mtu_auto = parms.mtu_auto;
 	WRITE_ONCE(sif->link_state, parms.link_state);
 	ipsecif_mtu_update(sif);
+	/*
+	 * The core announces the change of an up device only
+	 * (netdev_state_change()); monitors learn of a down one's here.
+	 */
+	if (!(dev->flags & IFF_UP))
+		call_netdevice_notifiers(NETDEV_CHANGEINFODATA, dev);
 	return 0;
 }
 

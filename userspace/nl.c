@@ -251,6 +251,31 @@ const char *const link_state_names[IPSECIF_LINK_STATE_MAX + 1] = {
 	[IPSECIF_LINK_STATE_CARRIER]	= "carrier",
 };
 
+const char *const tunnel_reason_names[__IPSECIF_TUNNEL_MAX] = {
+	[IPSECIF_TUNNEL_UP]		= "",
+	[IPSECIF_TUNNEL_NO_POLICY]	= "no-policy",
+	[IPSECIF_TUNNEL_NO_SA]		= "no-sa",
+	[IPSECIF_TUNNEL_LINK_ABSENT]	= "link-absent",
+	[IPSECIF_TUNNEL_LINK_DOWN]	= "link-down",
+};
+
+const char *tunnel_reason_text(const struct link *l, char *buf, size_t len)
+{
+	switch (l->tunnel) {
+	case IPSECIF_TUNNEL_NO_POLICY:
+		return "no outbound policy";
+	case IPSECIF_TUNNEL_NO_SA:
+		return "no outbound SA";
+	case IPSECIF_TUNNEL_LINK_ABSENT:
+		snprintf(buf, len, "link %s absent", l->link_name);
+		return buf;
+	case IPSECIF_TUNNEL_LINK_DOWN:
+		snprintf(buf, len, "link %s down", l->link_name);
+		return buf;
+	}
+	return "";
+}
+
 static void link_parse_info(const struct nlattr *linkinfo, struct link *l)
 {
 	const struct nlattr *info[IFLA_INFO_MAX + 1];

@@ -79,38 +79,20 @@ static void print_link_dev(const struct link *l)
 	out_text("\n");
 }
 
-/* The same words as ip's "why", for JSON; the text says them in full. */
-static const char *const tunnel_reasons[] = {
-	[IPSECIF_TUNNEL_NO_POLICY]	= "no-policy",
-	[IPSECIF_TUNNEL_NO_SA]		= "no-sa",
-	[IPSECIF_TUNNEL_LINK_ABSENT]	= "link-absent",
-	[IPSECIF_TUNNEL_LINK_DOWN]	= "link-down",
-};
-
 /*
  * "  tunnel: down: no outbound SA (linkstate dormant, 2 changes)", or
  * "down: link wan0 absent": what an operator asks first.
  */
 static void print_tunnel(const struct link *l)
 {
+	char why[64];
+
 	if (l->tunnel < 0 || l->tunnel > IPSECIF_TUNNEL_LINK_DOWN)
 		return;
 	out_str("tunnel", "  tunnel: %s", l->tunnel ? "down" : "up");
-	if (l->tunnel)
-		out_str("tunnel_down_reason", "", tunnel_reasons[l->tunnel]);
-	switch (l->tunnel) {
-	case IPSECIF_TUNNEL_NO_POLICY:
-		out_text(": no outbound policy");
-		break;
-	case IPSECIF_TUNNEL_NO_SA:
-		out_text(": no outbound SA");
-		break;
-	case IPSECIF_TUNNEL_LINK_ABSENT:
-		out_text(": link %s absent", l->link_name);
-		break;
-	case IPSECIF_TUNNEL_LINK_DOWN:
-		out_text(": link %s down", l->link_name);
-		break;
+	if (l->tunnel) {
+		out_str("tunnel_down_reason", "", tunnel_reason_names[l->tunnel]);
+		out_text(": %s", tunnel_reason_text(l, why, sizeof(why)));
 	}
 	if (l->link_state >= 0 && l->link_state <= IPSECIF_LINK_STATE_MAX)
 		out_str("linkstate", " (linkstate %s, ",
