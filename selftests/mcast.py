@@ -6,7 +6,7 @@
       one UDP datagram of TEXT to GROUP:PORT out of DEV (hop limit 1);
       exit 0 when the kernel took it
   mcast.py recv GROUP DEV PORT READY
-      join GROUP on DEV, create the file READY, wait (20 s at most) for a
+      join GROUP on DEV, create the file READY, wait (60 s at most) for a
       datagram that came in on DEV and print "SOURCE TEXT"; exit 1 if none
 """
 import socket
@@ -51,11 +51,11 @@ def recv(group, dev, port, ready):
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP,
                      socket.inet_pton(fam, group) + struct.pack("i", ifindex))
     open(ready, "w").close()
-    s.settimeout(20)
+    s.settimeout(60)
     try:
         data, src = s.recvfrom(2048)
     except socket.timeout:
-        print(f"nothing to {group} on {dev} in 20 s", file=sys.stderr)
+        print(f"nothing to {group} on {dev} in 60 s", file=sys.stderr)
         return 1
     print(src[0].split("%")[0], data.decode(errors="replace"))
     return 0
