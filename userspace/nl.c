@@ -302,6 +302,10 @@ static void link_parse_info(const struct nlattr *linkinfo, struct link *l)
 	    mnl_attr_validate(data[IFLA_IPSEC_TUNNEL], MNL_TYPE_U8) == 0)
 		l->tunnel = mnl_attr_get_u8(data[IFLA_IPSEC_TUNNEL]);
 	l->tunnel_changes = nl_u32(data[IFLA_IPSEC_TUNNEL_CHANGES]);
+	if (data[IFLA_IPSEC_LAST_RX])
+		l->last_rx = nl_u32(data[IFLA_IPSEC_LAST_RX]);
+	if (data[IFLA_IPSEC_LAST_TX])
+		l->last_tx = nl_u32(data[IFLA_IPSEC_LAST_TX]);
 	if (data[IFLA_IPSEC_LINK_NAME] &&
 	    mnl_attr_validate(data[IFLA_IPSEC_LINK_NAME], MNL_TYPE_NUL_STRING) == 0)
 		snprintf(l->link_name, sizeof(l->link_name), "%s",
@@ -317,6 +321,8 @@ void link_parse(const struct nlmsghdr *nlh, struct link *l)
 	l->mtu_auto = -1;
 	l->link_state = -1;
 	l->tunnel = -1;
+	l->last_rx = -1;
+	l->last_tx = -1;
 	l->ifindex = ifi->ifi_index;
 	l->flags = ifi->ifi_flags;
 	nl_parse(nlh, sizeof(*ifi), tb, IFLA_MAX);

@@ -72,6 +72,7 @@ struct link {
 	int link_state;			/* IPSECIF_LINK_STATE_*, -1: not reported */
 	int tunnel;			/* IPSECIF_TUNNEL_*, -1: not reported */
 	uint32_t tunnel_changes;
+	int64_t last_rx, last_tx;	/* seconds ago; -1: none yet or not reported */
 	int32_t link_netnsid;
 	struct rtnl_link_stats64 stats;
 };

@@ -103,6 +103,55 @@ static void print_tunnel(const struct link *l)
 	out_text(" change%s)\n", l->tunnel_changes == 1 ? "" : "s");
 }
 
+/* "3 seconds", "1 minute, 5 seconds", "2 hours, 1 minute", "4 days, 3 hours" */
+static void duration(int64_t s, char *buf, size_t len)
+{
+	static const struct { const char *unit; int64_t secs; } u[] = {
+		{ "day", 86400 }, { "hour", 3600 }, { "minute", 60 },
+		{ "second", 1 },
+	};
+	size_t i;
+	int64_t n, m;
+
+	for (i = 0; i + 1 < MNL_ARRAY_SIZE(u) && s < u[i].secs; i++)
+		;
+	n = s / u[i].secs;
+	snprintf(buf, len, "%lld %s%s", (long long)n, u[i].unit, n == 1 ? "" : "s");
+	if (i + 1 == MNL_ARRAY_SIZE(u))
+		return;
+	m = s % u[i].secs / u[i + 1].secs;
+	if (m)
+		snprintf(buf + strlen(buf), len - strlen(buf), ", %lld %s%s",
+			 (long long)m, u[i + 1].unit, m == 1 ? "" : "s");
+}
+
+/* "  latest rx: 3 seconds ago, tx: 1 minute, 5 seconds ago", as wg says it */
+static void print_latest(const struct link *l)
+{
+	const char *key[] = { "last_rx_secs_ago", "last_tx_secs_ago" };
+	const char *text[] = { "  latest rx: ", ", tx: " };
+	int64_t ago[] = { l->last_rx, l->last_tx };
+	char buf[48];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		out_text("%s", text[i]);
+		if (ago[i] < 0) {
+			out_text("none");
+			out_str(key[i], "", NULL);
+			continue;
+		}
+		if (ago[i]) {
+			duration(ago[i], buf, sizeof(buf));
+			out_text("%s ago", buf);
+		} else {
+			out_text("now");
+		}
+		out_u64(key[i], "", (unsigned long long)ago[i]);
+	}
+	out_text("\n");
+}
+
 static void print_link(const struct link *l, const struct msgs *sas,
 		       const struct msgs *pols)
 {
@@ -124,6 +173,7 @@ static void print_link(const struct link *l, const struct msgs *sas,
 	}
 	out_text("\n");
 	print_tunnel(l);
+	print_latest(l);
 	if (l->has_stats)
 		print_stats(l);
 	if (counters_get(l->name, &c) == 0) {
