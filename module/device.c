@@ -153,6 +153,8 @@ static const struct nla_policy ipsecif_policy[IFLA_IPSEC_MAX + 1] = {
 	[IFLA_IPSEC_LINK_STATE]	= NLA_POLICY_MAX(NLA_U8, IPSECIF_LINK_STATE_MAX),
 	[IFLA_IPSEC_TUNNEL]	= { .type = NLA_REJECT },
 	[IFLA_IPSEC_TUNNEL_CHANGES] = { .type = NLA_REJECT },
+	[IFLA_IPSEC_LAST_RX]	= { .type = NLA_REJECT },
+	[IFLA_IPSEC_LAST_TX]	= { .type = NLA_REJECT },
 };
 
 /* Parameters as requested, checked before anything changes. */
@@ -506,6 +508,12 @@ static int ipsecif_changelink(struct net_device *dev, struct nlattr *tb[],
 	sif->mtu_auto = parms.mtu_auto;
 	WRITE_ONCE(sif->link_state, parms.link_state);
 	ipsecif_mtu_update(sif);
+	/*
+	 * The core announces the change of an up device only
+	 * (netdev_state_change()); monitors learn of a down one's here.
+	 */
+	if (!(dev->flags & IFF_UP))
+		call_netdevice_notifiers(NETDEV_CHANGEINFODATA, dev);
 	return 0;
 }
 
@@ -517,7 +525,18 @@ static size_t ipsecif_get_size(const struct net_device *dev)
 	       nla_total_size(sizeof(u8)) +	/* IFLA_IPSEC_MTU_AUTO */
 	       nla_total_size(sizeof(u8)) +	/* IFLA_IPSEC_LINK_STATE */
 	       nla_total_size(sizeof(u8)) +	/* IFLA_IPSEC_TUNNEL */
-	       nla_total_size(sizeof(u32));	/* IFLA_IPSEC_TUNNEL_CHANGES */
+	       nla_total_size(sizeof(u32)) +	/* IFLA_IPSEC_TUNNEL_CHANGES */
+	       nla_total_size(sizeof(u32)) +	/* IFLA_IPSEC_LAST_RX */
+	       nla_total_size(sizeof(u32));	/* IFLA_IPSEC_LAST_TX */
+}
+
+/* Seconds since the jiffies stamp @last in attribute @type; none if 0. */
+static int ipsecif_put_age(struct sk_buff *skb, int type, unsigned long last)
+{
+	if (!last)
+		return 0;
+	return nla_put_u32(skb, type, min_t(unsigned long,
+					    (jiffies - last) / HZ, U32_MAX));
 }
 
 static int ipsecif_fill_info(struct sk_buff *skb, const struct net_device *dev)
@@ -533,7 +552,9 @@ static int ipsecif_fill_info(struct sk_buff *skb, const struct net_device *dev)
 	    nla_put_u8(skb, IFLA_IPSEC_LINK_STATE, READ_ONCE(sif->link_state)) ||
 	    nla_put_u8(skb, IFLA_IPSEC_TUNNEL, READ_ONCE(sif->tunnel)) ||
 	    nla_put_u32(skb, IFLA_IPSEC_TUNNEL_CHANGES,
-			READ_ONCE(sif->tunnel_changes)))
+			READ_ONCE(sif->tunnel_changes)) ||
+	    ipsecif_put_age(skb, IFLA_IPSEC_LAST_RX, READ_ONCE(sif->last_rx)) ||
+	    ipsecif_put_age(skb, IFLA_IPSEC_LAST_TX, READ_ONCE(sif->last_tx)))
 		return -EMSGSIZE;
 	return 0;
 }

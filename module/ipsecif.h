@@ -125,7 +125,24 @@ struct ipsecif {
 	atomic_t xfrm_seq;		/* its SAs or policies changed */
 	unsigned long events;		/* IPSECIF_EV_*: its SAs changed */
 	struct ipsecif_stats __percpu *stats;
+	unsigned long last_rx;		/* jiffies of the last packet out of */
+	unsigned long last_tx;		/* and into the tunnel; 0: none yet */
 };
+
+/**
+ * ipsecif_stamp() - a packet passed now
+ * @last: the device's last_rx or last_tx
+ *
+ * At most one store per jiffy: CPUs carrying the device's traffic at once
+ * do not write the shared line for every packet.
+ */
+static inline void ipsecif_stamp(unsigned long *last)
+{
+	unsigned long now = jiffies ?: 1;	/* 0 means none yet */
+
+	if (READ_ONCE(*last) != now)
+		WRITE_ONCE(*last, now);
+}
 
 #define IPSECIF_MAX_DEVICES_AT_LOAD	256
 

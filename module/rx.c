@@ -89,6 +89,7 @@ static int ipsecif_rcv_cb(struct sk_buff *skb, int err)
 
 	ipsecif_scrub(skb, xnet);
 	dev_sw_netstats_rx_add(dev, skb->len);
+	ipsecif_stamp(&sif->last_rx);
 	return 0;
 }
 

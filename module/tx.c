@@ -555,6 +555,7 @@ netdev_tx_t ipsecif_xmit(struct sk_buff *skb, struct net_device *dev)
 	err = dst_output(sif->net, skb->sk, skb);
 	if (net_xmit_eval(err) == 0) {
 		dev_sw_netstats_tx_add(dev, 1, len);
+		ipsecif_stamp(&sif->last_tx);
 	} else {
 		ipsecif_count(sif, IPSECIF_TX_OUTPUT_ERRORS);
 		DEV_STATS_INC(dev, tx_errors);

@@ -9,6 +9,7 @@ tools never send, and prints the kernel's extack message on error.
                     [if_id_u64 N] [link_u64 N] [link_netnsid N]
   ipsecnl.py set NAME [link IFINDEX] [if_id N] [link_name DEV]
                     [linkstate N] [tunnel N] [tunnel_changes N]
+                    [last_rx N] [last_tx N]
   ipsecnl.py show NAME        -> "kind K link L if_id I"
   ipsecnl.py link_name NAME   -> the link's name the kernel keeps, or "-"
   ipsecnl.py headroom NAME    -> the device's needed headroom (IFLA_HEADROOM),
@@ -27,6 +28,7 @@ IFLA_HEADROOM = 68
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
 IFLA_IPSEC_LINK, IFLA_IPSEC_IF_ID, IFLA_IPSEC_LINK_NAME = 1, 2, 3
 IFLA_IPSEC_LINK_STATE, IFLA_IPSEC_TUNNEL, IFLA_IPSEC_TUNNEL_CHANGES = 5, 6, 7
+IFLA_IPSEC_LAST_RX, IFLA_IPSEC_LAST_TX = 8, 9
 NLA_F_NESTED = 0x8000
 SOL_NETLINK, NETLINK_EXT_ACK = 270, 11
 
@@ -104,6 +106,10 @@ def parse_opts(args):
             data += attr(IFLA_IPSEC_TUNNEL, struct.pack("B", value))
         elif key == "tunnel_changes":
             data += u32(IFLA_IPSEC_TUNNEL_CHANGES, value)
+        elif key == "last_rx":
+            data += u32(IFLA_IPSEC_LAST_RX, value)
+        elif key == "last_tx":
+            data += u32(IFLA_IPSEC_LAST_TX, value)
         elif key == "link_netnsid":
             extra += attr(IFLA_LINK_NETNSID, struct.pack("i", value))
         elif key == "iflink":

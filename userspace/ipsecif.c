@@ -10,6 +10,7 @@
  *   ipsecif attach DEV PHYS
  *   ipsecif detach DEV
  *   ipsecif stable-ll DEV
+ *   ipsecif [-j] monitor
  *
  * This file holds main(): the options, which may come before or after the
  * command, and the table of commands. show.c and set.c hold the commands,
@@ -41,12 +42,13 @@ static void usage(FILE *f)
 		"       %s attach DEV PHYS\n"
 		"       %s detach DEV\n"
 		"       %s stable-ll DEV\n"
+		"       %s [-j] monitor\n"
 		"       %s help | -V\n"
 		"Options: -j, --json    JSON output\n"
 		"         -p, --pretty  indented JSON\n"
 		"Options may come before or after the command; -- ends them.\n"
 		"See ipsecif(8).\n",
-		prog, prog, prog, prog, prog, prog, prog, prog);
+		prog, prog, prog, prog, prog, prog, prog, prog, prog);
 }
 
 static const struct {
@@ -62,6 +64,7 @@ static const struct {
 	{ "attach", cmd_attach },
 	{ "detach", cmd_detach },
 	{ "stable-ll", cmd_stable_ll },
+	{ "monitor", cmd_monitor },
 };
 
 /* args[0] is the command, the rest its arguments; none: show. */

@@ -25,6 +25,7 @@ int cmd_del(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_stable_ll(int argc, char **argv);	/* lladdr.c */
+int cmd_monitor(int argc, char **argv);		/* monitor.c */
 
 /* lladdr.c: a link-local address stable across reboots. */
 int set_stable_ll(const char *dev);

@@ -251,6 +251,31 @@ const char *const link_state_names[IPSECIF_LINK_STATE_MAX + 1] = {
 	[IPSECIF_LINK_STATE_CARRIER]	= "carrier",
 };
 
+const char *const tunnel_reason_names[__IPSECIF_TUNNEL_MAX] = {
+	[IPSECIF_TUNNEL_UP]		= "",
+	[IPSECIF_TUNNEL_NO_POLICY]	= "no-policy",
+	[IPSECIF_TUNNEL_NO_SA]		= "no-sa",
+	[IPSECIF_TUNNEL_LINK_ABSENT]	= "link-absent",
+	[IPSECIF_TUNNEL_LINK_DOWN]	= "link-down",
+};
+
+const char *tunnel_reason_text(const struct link *l, char *buf, size_t len)
+{
+	switch (l->tunnel) {
+	case IPSECIF_TUNNEL_NO_POLICY:
+		return "no outbound policy";
+	case IPSECIF_TUNNEL_NO_SA:
+		return "no outbound SA";
+	case IPSECIF_TUNNEL_LINK_ABSENT:
+		snprintf(buf, len, "link %s absent", l->link_name);
+		return buf;
+	case IPSECIF_TUNNEL_LINK_DOWN:
+		snprintf(buf, len, "link %s down", l->link_name);
+		return buf;
+	}
+	return "";
+}
+
 static void link_parse_info(const struct nlattr *linkinfo, struct link *l)
 {
 	const struct nlattr *info[IFLA_INFO_MAX + 1];
@@ -277,6 +302,10 @@ static void link_parse_info(const struct nlattr *linkinfo, struct link *l)
 	    mnl_attr_validate(data[IFLA_IPSEC_TUNNEL], MNL_TYPE_U8) == 0)
 		l->tunnel = mnl_attr_get_u8(data[IFLA_IPSEC_TUNNEL]);
 	l->tunnel_changes = nl_u32(data[IFLA_IPSEC_TUNNEL_CHANGES]);
+	if (data[IFLA_IPSEC_LAST_RX])
+		l->last_rx = nl_u32(data[IFLA_IPSEC_LAST_RX]);
+	if (data[IFLA_IPSEC_LAST_TX])
+		l->last_tx = nl_u32(data[IFLA_IPSEC_LAST_TX]);
 	if (data[IFLA_IPSEC_LINK_NAME] &&
 	    mnl_attr_validate(data[IFLA_IPSEC_LINK_NAME], MNL_TYPE_NUL_STRING) == 0)
 		snprintf(l->link_name, sizeof(l->link_name), "%s",
@@ -292,6 +321,8 @@ void link_parse(const struct nlmsghdr *nlh, struct link *l)
 	l->mtu_auto = -1;
 	l->link_state = -1;
 	l->tunnel = -1;
+	l->last_rx = -1;
+	l->last_tx = -1;
 	l->ifindex = ifi->ifi_index;
 	l->flags = ifi->ifi_flags;
 	nl_parse(nlh, sizeof(*ifi), tb, IFLA_MAX);

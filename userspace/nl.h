@@ -72,6 +72,7 @@ struct link {
 	int link_state;			/* IPSECIF_LINK_STATE_*, -1: not reported */
 	int tunnel;			/* IPSECIF_TUNNEL_*, -1: not reported */
 	uint32_t tunnel_changes;
+	int64_t last_rx, last_tx;	/* seconds ago; -1: none yet or not reported */
 	int32_t link_netnsid;
 	struct rtnl_link_stats64 stats;
 };
@@ -79,6 +80,13 @@ struct link {
 void link_parse(const struct nlmsghdr *nlh, struct link *l);
 /* The names of enum ipsecif_link_state, as the commands take and show them. */
 extern const char *const link_state_names[IPSECIF_LINK_STATE_MAX + 1];
+/*
+ * Why a tunnel is down: the words of ip's "why" and JSON (indexed by enum
+ * ipsecif_tunnel), and the text ("no outbound SA", "link wan0 absent";
+ * "" when up), which may be written in @buf.
+ */
+extern const char *const tunnel_reason_names[__IPSECIF_TUNNEL_MAX];
+const char *tunnel_reason_text(const struct link *l, char *buf, size_t len);
 /*
  * Read one link by name, or one ipsec link (refusing devices of other
  * kinds). Returns 0, or the exit code of the error they printed.

@@ -24,6 +24,12 @@ void out_init(bool j, bool p)
 	first[0] = true;
 }
 
+void out_next(void)
+{
+	depth = 0;
+	first[0] = true;
+}
+
 bool out_json(void)
 {
 	return json;

@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 void out_init(bool json, bool pretty);
+/* The next document starts (ipsecif monitor: a JSON object a line). */
+void out_next(void);
 bool out_json(void);
 void out_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void out_str(const char *key, const char *fmt, const char *val);

@@ -79,38 +79,20 @@ static void print_link_dev(const struct link *l)
 	out_text("\n");
 }
 
-/* The same words as ip's "why", for JSON; the text says them in full. */
-static const char *const tunnel_reasons[] = {
-	[IPSECIF_TUNNEL_NO_POLICY]	= "no-policy",
-	[IPSECIF_TUNNEL_NO_SA]		= "no-sa",
-	[IPSECIF_TUNNEL_LINK_ABSENT]	= "link-absent",
-	[IPSECIF_TUNNEL_LINK_DOWN]	= "link-down",
-};
-
 /*
  * "  tunnel: down: no outbound SA (linkstate dormant, 2 changes)", or
  * "down: link wan0 absent": what an operator asks first.
  */
 static void print_tunnel(const struct link *l)
 {
+	char why[64];
+
 	if (l->tunnel < 0 || l->tunnel > IPSECIF_TUNNEL_LINK_DOWN)
 		return;
 	out_str("tunnel", "  tunnel: %s", l->tunnel ? "down" : "up");
-	if (l->tunnel)
-		out_str("tunnel_down_reason", "", tunnel_reasons[l->tunnel]);
-	switch (l->tunnel) {
-	case IPSECIF_TUNNEL_NO_POLICY:
-		out_text(": no outbound policy");
-		break;
-	case IPSECIF_TUNNEL_NO_SA:
-		out_text(": no outbound SA");
-		break;
-	case IPSECIF_TUNNEL_LINK_ABSENT:
-		out_text(": link %s absent", l->link_name);
-		break;
-	case IPSECIF_TUNNEL_LINK_DOWN:
-		out_text(": link %s down", l->link_name);
-		break;
+	if (l->tunnel) {
+		out_str("tunnel_down_reason", "", tunnel_reason_names[l->tunnel]);
+		out_text(": %s", tunnel_reason_text(l, why, sizeof(why)));
 	}
 	if (l->link_state >= 0 && l->link_state <= IPSECIF_LINK_STATE_MAX)
 		out_str("linkstate", " (linkstate %s, ",
@@ -119,6 +101,55 @@ static void print_tunnel(const struct link *l)
 		out_text(" (");
 	out_u64("tunnel_changes", "%llu", l->tunnel_changes);
 	out_text(" change%s)\n", l->tunnel_changes == 1 ? "" : "s");
+}
+
+/* "3 seconds", "1 minute, 5 seconds", "2 hours, 1 minute", "4 days, 3 hours" */
+static void duration(int64_t s, char *buf, size_t len)
+{
+	static const struct { const char *unit; int64_t secs; } u[] = {
+		{ "day", 86400 }, { "hour", 3600 }, { "minute", 60 },
+		{ "second", 1 },
+	};
+	size_t i;
+	int64_t n, m;
+
+	for (i = 0; i + 1 < MNL_ARRAY_SIZE(u) && s < u[i].secs; i++)
+		;
+	n = s / u[i].secs;
+	snprintf(buf, len, "%lld %s%s", (long long)n, u[i].unit, n == 1 ? "" : "s");
+	if (i + 1 == MNL_ARRAY_SIZE(u))
+		return;
+	m = s % u[i].secs / u[i + 1].secs;
+	if (m)
+		snprintf(buf + strlen(buf), len - strlen(buf), ", %lld %s%s",
+			 (long long)m, u[i + 1].unit, m == 1 ? "" : "s");
+}
+
+/* "  latest rx: 3 seconds ago, tx: 1 minute, 5 seconds ago", as wg says it */
+static void print_latest(const struct link *l)
+{
+	const char *key[] = { "last_rx_secs_ago", "last_tx_secs_ago" };
+	const char *text[] = { "  latest rx: ", ", tx: " };
+	int64_t ago[] = { l->last_rx, l->last_tx };
+	char buf[48];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		out_text("%s", text[i]);
+		if (ago[i] < 0) {
+			out_text("none");
+			out_str(key[i], "", NULL);
+			continue;
+		}
+		if (ago[i]) {
+			duration(ago[i], buf, sizeof(buf));
+			out_text("%s ago", buf);
+		} else {
+			out_text("now");
+		}
+		out_u64(key[i], "", (unsigned long long)ago[i]);
+	}
+	out_text("\n");
 }
 
 static void print_link(const struct link *l, const struct msgs *sas,
@@ -142,6 +173,7 @@ static void print_link(const struct link *l, const struct msgs *sas,
 	}
 	out_text("\n");
 	print_tunnel(l);
+	print_latest(l);
 	if (l->has_stats)
 		print_stats(l);
 	if (counters_get(l->name, &c) == 0) {

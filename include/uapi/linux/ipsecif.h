@@ -40,6 +40,12 @@ enum {
 	IFLA_IPSEC_TUNNEL_CHANGES,	/* u32, read-only: the tunnel went
 					 * up or down, since creation
 					 */
+	IFLA_IPSEC_LAST_RX,	/* u32, read-only: seconds since a packet last
+				 * came out of the tunnel; absent: none yet
+				 */
+	IFLA_IPSEC_LAST_TX,	/* u32, read-only: seconds since a packet last
+				 * went into it (encrypted); absent: none yet
+				 */
 	__IFLA_IPSEC_MAX,
 };
 
