@@ -1,0 +1,641 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Routing daemons over the tunnels: FRR (zebra, ospfd, ospf6d, bgpd, bfdd)
+# started in each site's namespace, strongSwan bringing the tunnels up,
+# ipsec0 and ipsec1 in linkstate dormant.
+#   - OSPFv2 and OSPFv3 (point-to-point, IPv6 over the kernel's link-local
+#     addresses) over both tunnels, equal cost: the other site's LAN has
+#     two next hops in the kernel (ipsec0 and ipsec1), both families
+#   - ISP 1 cut on the router: DPD deletes ipsec0's SAs, ipsec0 goes
+#     DORMANT, zebra takes it down and the OSPF neighbors on it drop at once
+#     (long dead intervals: not by a timer); traffic moves to ipsec1;
+#     restored: ECMP again
+#   - eBGP over both tunnels (a session per family and tunnel) with BFD
+#     (300 ms x 3): the same cut, BFD declares the sessions down long before
+#     DPD would (the SAs stay); traffic moves to ipsec1; restored: ECMP again
+#   - figures (median and max over the cuts): from the cut, and from the
+#     path declared dead (the later SA deletion, or the later BFD down), to
+#     the first answer after the outage of a flow that used ipsec0; from
+#     the tunnels up again (OSPF) or the restore (BGP) to ECMP
+#   - no packet of either LAN, and no OSPF, BGP or BFD packet, in clear on
+#     any underlay, through every transition (captures on the router)
+#
+# Topology as failover.sh's: A isp1 10.0.1.1 -- R -- 10.0.3.1 isp1 B; A isp2
+# 10.0.2.1 -- R -- 10.0.4.1 isp2 B. LANs (dummy lan0): A 10.1.0.1/24
+# fd01::1/64 (and .2-.16, ::2-::10 to pick a flow), B 10.2.0.1/24 fd02::1/64.
+# ipsec0 (if_id 16384) on isp1: 172.16.1.A/24 fd10:1::A/64; ipsec1 (if_id 1)
+# on isp2: 172.16.2.A/24 fd10:2::A/64 (A = 1 on A, 2 on B). CUTS cuts per
+# case (default 3).
+source "$(dirname "$0")/lib.sh"
+
+FRR=${FRR:-/usr/lib/frr}
+for d in zebra ospfd ospf6d bgpd bfdd; do
+	[ -x "$FRR/$d" ] || ksft_skip_all "FRR not installed ($FRR/$d missing: apt-get install frr)"
+done
+command -v vtysh >/dev/null || ksft_skip_all "FRR's vtysh not installed"
+id frr >/dev/null 2>&1 || ksft_skip_all "no user frr (FRR's package makes it)"
+[ -x "$CHARON" ] && command -v swanctl >/dev/null ||
+	ksft_skip_all "strongSwan (charon, swanctl) not installed"
+command -v tcpdump >/dev/null || ksft_skip_all "tcpdump not installed"
+load_module || ksft_skip_all "ipsecif module not available"
+mkns A B R || ksft_skip_all "cannot create namespaces"
+WORK=$(mktemp -d /tmp/ipsecif-frr.XXXXXX)
+chmod 755 "$WORK"	# FRR's daemons run as frr: their configs and logs here
+trap 'cleanup; rm -rf "/run/frr/$A" "/run/frr/$B"; keep_artifacts "$WORK"; rm -rf "$WORK"' EXIT
+CUTS=${CUTS:-3}
+# DPD as failover.sh's: a silent peer given up after 2 + 2.8 + 3.9 + 5.5 s
+export IKE_RETRANSMIT_TIMEOUT=2 IKE_RETRANSMIT_BASE=1.4 IKE_RETRANSMIT_TRIES=3
+
+ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
+for side in "A 1 isp1 a1" "A 2 isp2 a2" "B 3 isp1 b1" "B 4 isp2 b2"; do
+	read -r ns net dev rdev <<<"$side"
+	veth "${!ns}" $dev 10.0.$net.1/24 "$R" $rdev 10.0.$net.254/24 ||
+		ksft_skip_all "cannot create veth"
+done
+ip -n "$A" route add 10.0.3.0/24 via 10.0.1.254 dev isp1
+ip -n "$A" route add 10.0.4.0/24 via 10.0.2.254 dev isp2
+ip -n "$B" route add 10.0.1.0/24 via 10.0.3.254 dev isp1
+ip -n "$B" route add 10.0.2.0/24 via 10.0.4.254 dev isp2
+for ns in "$A" "$B"; do
+	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+done
+site_lan() {	# site_lan NS LAN4 LAN6
+	ip -n "$1" link add lan0 type dummy &&
+	ip -n "$1" link set lan0 up &&
+	ip -n "$1" addr add "$2" dev lan0 &&
+	ip -n "$1" addr add "$3" dev lan0 nodad
+}
+site_lan "$A" 10.1.0.1/24 fd01::1/64 || ksft_skip_all "cannot create dummy devices"
+site_lan "$B" 10.2.0.1/24 fd02::1/64
+for ((i = 2; i <= 16; i++)); do	# sources of flows to pick from (pick_flow)
+	ip -n "$A" addr add 10.1.0.$i/24 dev lan0
+	ip -n "$A" addr add "$(printf 'fd01::%x/64' $i)" dev lan0 nodad
+done
+
+# devices: ipsec0 on isp1 and ipsec1 on isp2 in linkstate dormant, with the
+# tunnel addresses, on both gateways; no route into them (FRR's)
+devices() {
+	local ns me n
+	for ns in "$A" "$B"; do
+		me=1
+		[ "$ns" = "$B" ] && me=2
+		for n in 0 1; do
+			ip -n "$ns" link add ipsec$n type ipsec dev isp$((n + 1)) linkstate dormant &&
+			ip -n "$ns" addr add 172.16.$((n + 1)).$me/24 dev ipsec$n &&
+			ip -n "$ns" addr add fd10:$((n + 1))::$me/64 dev ipsec$n nodad &&
+			ip -n "$ns" link set ipsec$n up || return 1
+		done
+	done
+}
+
+# conf ME: swanctl.conf of gateway ME (a initiates and restarts, b answers);
+# route-based: every address of both families through each tunnel, the
+# routing daemons' multicast and link-local packets included
+conf() {
+	local me=$1 peer=b ts="0.0.0.0/0,::/0" dpd=restart start=start n if_id
+	[ "$me" = b ] && peer=a dpd=clear start=none
+	echo "connections {"
+	for n in 1 2; do
+		if_id=16384
+		[ $n = 2 ] && if_id=1
+		local la=10.0.$n.1 ra=10.0.$((n + 2)).1
+		[ "$me" = b ] && la=10.0.$((n + 2)).1 ra=10.0.$n.1
+		cat <<CONF
+	isp$n {
+		version = 2
+		local_addrs = $la
+		remote_addrs = $ra
+		proposals = aes128gcm16-prfsha256-ecp256
+		dpd_delay = 2s
+		keyingtries = 0
+		local {
+			auth = psk
+			id = $me-isp$n
+		}
+		remote {
+			auth = psk
+			id = $peer-isp$n
+		}
+		children {
+			net$n {
+				local_ts = $ts
+				remote_ts = $ts
+				esp_proposals = aes128gcm16
+				if_id_in = $if_id
+				if_id_out = $if_id
+				dpd_action = $dpd
+				start_action = $start
+			}
+		}
+	}
+CONF
+	done
+	cat <<CONF
+}
+secrets {
+	ike {
+		id-a1 = a-isp1
+		id-a2 = a-isp2
+		id-b1 = b-isp1
+		id-b2 = b-isp2
+		secret = "ipsecif frr secret"
+	}
+}
+CONF
+}
+
+# ike_up: both charons started with their configs; a initiates both
+ike_up() {
+	ike_start "$B" "$WORK/b" && ike_start "$A" "$WORK/a" || return 1
+	conf b >"$WORK/b/swanctl.conf"
+	conf a >"$WORK/a/swanctl.conf"
+	swan "$WORK/b" --load-all --file "$WORK/b/swanctl.conf" >/dev/null &&
+	swan "$WORK/a" --load-all --file "$WORK/a/swanctl.conf" >/dev/null
+}
+# up NS DEV: DEV's tunnel is up in NS
+up() { [ "$(ip -n "$1" -d -j link show "$2" | jq -r '.[0].linkinfo.info_data.tunnel')" = up ]; }
+both_up() { up "$A" ipsec0 && up "$A" ipsec1 && up "$B" ipsec0 && up "$B" ipsec1; }
+# operstate NS DEV STATE: DEV's operstate in NS is STATE (UP, DORMANT)
+operstate() {
+	local s
+	s=$(ip -n "$1" -j link show "$2" | jq -r '.[0].operstate')
+	[ "$s" = "$3" ] && return 0
+	echo "expected $2 in $1 $3, got $s" >&2
+	return 1
+}
+ipsec0_is() { operstate "$A" ipsec0 "$1" && operstate "$B" ipsec0 "$1"; }
+# addr6_ll NS DEV: DEV has an IPv6 link-local address in NS
+addr6_ll() {
+	_shows "" "inet6 fe80::" "a link-local address on $2 in $1" \
+		_ip "$1" -6 addr show dev "$2" scope link
+}
+
+# --- FRR: one instance per namespace, its sockets in /run/frr/NS (-N) ------
+# frr_conf NS DAEMON: DAEMON's config (stdin) for the instance of NS
+frr_conf() {
+	mkdir -p "$WORK/frr-$1"
+	{
+		echo "log timestamp precision 3"
+		cat
+	} >"$WORK/frr-$1/$2.conf"
+}
+# frr_start NS DAEMON...: start each DAEMON in NS (in the background,
+# bounded, config and log in $WORK/frr-NS); returns once its vty socket
+# is there (zebra's clients need zebra's zserv socket first: start zebra
+# first, alone)
+declare -A FRR_PID
+frr_start() {
+	local ns=$1 d dir=$WORK/frr-$1 conf
+	shift
+	mkdir -p "/run/frr/$ns" "$dir"
+	chown frr:frr /run/frr "/run/frr/$ns"
+	chown -R frr:frr "$dir"
+	for d in "$@"; do
+		conf=(-f "$dir/$d.conf")
+		[ "$d" = mgmtd ] && conf=()	# FRR 10's; no config of its own here
+		ip netns exec "$ns" timeout --foreground -k 5 "$LIFE" "$FRR/$d" -N "$ns" \
+			"${conf[@]}" -i "$dir/$d.pid" --log "file:$dir/$d.log" \
+			>"$dir/$d.out" 2>&1 </dev/null &
+		FRR_PID[$ns-$d]=$!
+		BG_PIDS+=($!)
+	done
+	for d in "$@"; do
+		wait_for 150 test -S "/run/frr/$ns/$d.vty" || return 1
+	done
+}
+# frr_stop NS DAEMON...
+frr_stop() {
+	local ns=$1 d
+	shift
+	for d in "$@"; do
+		kill "${FRR_PID[$ns-$d]}" 2>/dev/null
+		wait "${FRR_PID[$ns-$d]}" 2>/dev/null
+	done
+}
+# vty NS DAEMON COMMAND...: vtysh commands against DAEMON of the instance
+# of NS ("": all its daemons)
+vty() {
+	local ns=$1 d=$2 args=() c
+	shift 2
+	[ -z "$d" ] || args=(-d "$d")
+	for c in "$@"; do
+		args+=(-c "$c")
+	done
+	ip netns exec "$ns" vtysh -N "$ns" "${args[@]}" 2>/dev/null
+}
+# within S CMD...: wait_for bounded by time, not tries (S seconds): its
+# predicates ask the daemons through vtysh, which takes a while under TCG
+within() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		if [ $SECONDS -ge $end ]; then
+			"$@" >/dev/null
+			return
+		fi
+		sleep 0.2
+	done
+}
+
+# route_devs NS PREFIX: the devices of the next hops of the kernel's route
+# to PREFIX in NS, sorted, one line ("ipsec0 ipsec1")
+route_devs() {
+	local f
+	f=$(_fam "$2")
+	ip -n "$1" ${f:+"$f"} -j route show "$2" |
+		jq -r '[.[] | (.dev // empty), (.nexthops[]?.dev // empty)] | unique | join(" ")'
+}
+# routes_via DEVS: both gateways route the other LAN, both families, into
+# exactly DEVS ("ipsec0 ipsec1": ECMP)
+routes_via() {
+	local ns p got
+	for ns in "A 10.2.0.0/24" "A fd02::/64" "B 10.1.0.0/24" "B fd01::/64"; do
+		read -r ns p <<<"$ns"
+		got=$(route_devs "${!ns}" "$p")
+		[ "$got" = "$1" ] && continue
+		echo "expected $ns's route to $p into '$1', got '$got'" >&2
+		return 1
+	done
+}
+
+# ospf_nbrs NS DEV: full OSPFv2 and OSPFv3 neighbors of NS on DEV (0 to 2)
+ospf_nbrs() {
+	local n4 n6
+	n4=$(vty "$1" ospfd "show ip ospf neighbor" | grep -c "Full.* $2:")
+	n6=$(vty "$1" ospf6d "show ipv6 ospf6 neighbor" | grep -c "Full.* $2\[")
+	echo $((n4 + n6))
+}
+# ospf_full N: A and B each have N full neighbors (both versions) on ipsec0
+# and on ipsec1 ("N M": N on ipsec0, M on ipsec1)
+ospf_full() {
+	local ns want0=$1 want1=${2:-$1} got
+	for ns in "$A" "$B"; do
+		got="$(ospf_nbrs "$ns" ipsec0) $(ospf_nbrs "$ns" ipsec1)"
+		[ "$got" = "$want0 $want1" ] && continue
+		echo "expected $ns's OSPF neighbors on ipsec0, ipsec1: $want0 $want1, got $got" >&2
+		return 1
+	done
+}
+# bfd_up NS N: N BFD sessions of NS up
+bfd_up() {
+	local n
+	n=$(vty "$1" bfdd "show bfd peers brief" | grep -cw up)
+	[ "$n" = "$2" ] && return 0
+	echo "expected $2 BFD sessions up in $1, got $n" >&2
+	return 1
+}
+bgp_up() {	# bgp_up NS N: N BGP sessions of NS established
+	local n
+	n=$(vty "$1" bgpd "show bgp neighbors" | grep -c "BGP state = Established")
+	[ "$n" = "$2" ] && return 0
+	echo "expected $2 BGP sessions established in $1, got $n" >&2
+	return 1
+}
+
+# pick_flow: SRC4 and SRC6, sources in A's LAN whose pings to B's LAN A
+# routes into ipsec0 and B answers through ipsec0 (else: A's way alone), so
+# that the cut interrupts them (ECMP spreads flows by hash)
+pick_flow() {
+	local f i src dst fb proto
+	for f in 4 6; do
+		fb=
+		dst=10.2.0.1 proto=icmp
+		[ $f = 6 ] && dst=fd02::1 proto=ipv6-icmp
+		for ((i = 2; i <= 16; i++)); do
+			src=10.1.0.$i
+			[ $f = 6 ] && src=$(printf 'fd01::%x' $i)
+			ip -n "$A" route get $dst from "$src" ipproto $proto | grep -q "dev ipsec0" || continue
+			fb=${fb:-$src}
+			ip -n "$B" route get "$src" from $dst ipproto $proto | grep -q "dev ipsec0" && break
+		done
+		if [ $i -gt 16 ]; then
+			src=$fb
+			echo "# IPv$f: no source whose answers B routes into ipsec0 too"
+		fi
+		[ -n "$src" ] || return 1
+		printf -v "SRC$f" '%s' "$src"
+	done
+}
+# Pings from SRC4/SRC6 to B's LAN, 50 a second, each answer stamped (ping
+# -D); pings_start NAME logs into $WORK/NAME-ping4.log and -ping6.log
+pings_start() {
+	local f src dst
+	PINGS=$1
+	for f in 4 6; do
+		src=$SRC4 dst=10.2.0.1
+		[ $f = 6 ] && src=$SRC6 dst=fd02::1
+		ip netns exec "$A" timeout -k 5 "$LIFE" ping -D -n -i 0.02 -W 1 -I "$src" $dst \
+			>"$WORK/$PINGS-ping$f.log" 2>&1 &
+		PING_PIDS+=($!)
+		BG_PIDS+=($!)
+	done
+}
+pings_stop() {
+	local pid
+	for pid in "${PING_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	PING_PIDS=()
+}
+# answered_after T: each family has an answer stamped after T (epoch s)
+answered_after() {
+	local f
+	for f in 4 6; do
+		awk -v t="$1" -F'[][]' '/bytes from/ && $2 > t { ok = 1 } END { exit !ok }' \
+			"$WORK/$PINGS-ping$f.log" || return 1
+	done
+}
+# resumed T: when answers came again after the first outage (a gap of more
+# than 0.3 s) after T, the later of the two families; the first answer
+# after T where there was none
+resumed() {
+	local f a=0 x
+	for f in 4 6; do
+		x=$(awk -v t="$1" -F'[][]' '/bytes from/ && $2 > t {
+				if (!first) first = $2
+				if (last && $2 - last > 0.3) { print $2; found = 1; exit }
+				last = $2
+			} END { if (!found && first) print first }' "$WORK/$PINGS-ping$f.log")
+		[ -n "$x" ] || return 1
+		a=$(echo "$a $x" | awk '{ print ($2 > $1) ? $2 : $1 }')
+	done
+	echo "$a"
+}
+# deleted_after NS T SRC: when the outbound SA from SRC was deleted in NS
+# after T, from the stamped xfrm monitor of NS (epoch s)
+deleted_after() {
+	local stamp e
+	stamp=$(awk -v src="$3" '/Deleted src/ && $0 ~ "src " src " " { print $1 }' "$WORK/sa-$1.log" |
+		tr -d '[]' | while read -r stamp; do
+			e=$(date -d "$stamp" +%s.%N)
+			awk -v e="$e" -v t="$2" 'BEGIN { if (e > t) print e }'
+		done | head -1)
+	[ -n "$stamp" ] && echo "$stamp"
+}
+# bfd_down_after NS T PEER: when NS's bfdd declared its session with PEER
+# down after T (its log, epoch s)
+bfd_down_after() {
+	local l e
+	grep -h "state-change: .*peer:$3 .*up -> down" "$WORK/frr-$1/bfdd.log" |
+		while read -r l; do
+			e=$(date -d "$(awk '{ gsub("/", "-", $1); print $1, $2 }' <<<"$l")" +%s.%N)
+			awk -v e="$e" -v t="$2" 'BEGIN { if (e > t) print e }'
+		done | head -1
+}
+# latest TIME...: the latest, if every TIME is there (as many as asked)
+latest() {
+	local n=$1
+	shift
+	printf '%s\n' "$@" | sort -n | awk -v n="$n" 'NF { k++; t = $1 } END { if (k == n) print t }'
+}
+now() { date +%s.%N; }
+# here DESC CMD...: require's setup step, CMD run in this shell, not in
+# check's $(...): it starts daemons (or sets variables) this shell keeps
+# (their pids, for cleanup to stop)
+here() {
+	local desc=$1 rc=0
+	shift
+	"$@" >"$WORK/here.out" 2>&1 || rc=$?
+	[ $rc = 0 ] || tail -5 "$WORK/here.out" | sed 's/^/#   /'
+	require "$desc" test $rc = 0
+}
+ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (b - a) * 1000 }'; }
+# stats LIST: "median max" of the numbers in LIST
+stats() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[NR] }'; }
+# diag WHAT: both gateways' state into $WORK/diag-WHAT.txt (kept after a failure)
+diag() {
+	local ns f=$WORK/diag-$1.txt
+	for ns in "$A" "$B"; do
+		{
+			echo "== $ns"
+			ip -n "$ns" -s -d link show ipsec0
+			ip -n "$ns" -s -d link show ipsec1
+			ip netns exec "$ns" ethtool -S ipsec0
+			ip netns exec "$ns" ethtool -S ipsec1
+			ip -n "$ns" route show
+			ip -n "$ns" -6 route show
+			ip -n "$ns" xfrm state | grep -v 'aead\|enc \|auth'
+			ip -n "$ns" xfrm policy
+			vty "$ns" "" "show interface" "show ip ospf neighbor" "show ipv6 ospf6 neighbor" \
+				"show bgp summary" "show bfd peers brief" "show ip route" "show ipv6 route"
+		} >>"$f" 2>&1
+	done
+}
+cut() { ip netns exec "$R" nft -f - <<'NFT'
+table inet cut {
+	chain cutter {
+		type filter hook forward priority 0; policy accept;
+		iifname "a1" drop
+		iifname "b1" drop
+	}
+}
+NFT
+}
+restore() { ip netns exec "$R" nft delete table inet cut; }
+
+require "devices in linkstate dormant, tunnel addresses" devices
+check "no SA yet: ipsec0 and ipsec1 DORMANT" all ipsec0_is DORMANT -- \
+	operstate "$A" ipsec1 DORMANT -- operstate "$B" ipsec1 DORMANT
+here "charons start and load their configs (0.0.0.0/0 and ::/0 through each tunnel)" ike_up
+require "both tunnels come up on both gateways" within 60 both_up
+check "tunnels up: ipsec0 and ipsec1 UP" all ipsec0_is UP -- \
+	operstate "$A" ipsec1 UP -- operstate "$B" ipsec1 UP
+check "the kernel gave each device an IPv6 link-local address" all \
+	addr6_ll "$A" ipsec0 -- addr6_ll "$A" ipsec1 -- addr6_ll "$B" ipsec0 -- addr6_ll "$B" ipsec1
+for ns in "$A" "$B"; do
+	ip -n "$ns" -ts xfrm monitor SA >"$WORK/sa-$ns.log" 2>&1 &
+	BG_PIDS+=($!)
+done
+capture_start "$R" a1
+capture_start "$R" a2
+capture_start "$R" b1
+capture_start "$R" b2
+
+# --- OSPFv2 and OSPFv3 ---------------------------------------------------------
+# Dead intervals (40 s) far longer than DPD's 14 s: the neighbors on ipsec0
+# can only drop sooner because ipsec0 went down.
+for ns in A B; do
+	rid=10.255.0.1
+	[ $ns = B ] && rid=10.255.0.2
+	{
+		for dev in ipsec0 ipsec1; do
+			printf 'interface %s\n ip ospf area 0\n ip ospf network point-to-point\n' $dev
+			printf ' ip ospf hello-interval 2\n ip ospf dead-interval 40\n'
+		done
+		printf 'interface lan0\n ip ospf area 0\n ip ospf passive\n'
+		printf 'router ospf\n ospf router-id %s\n timers throttle spf 0 50 500\n' $rid
+	} | frr_conf "${!ns}" ospfd
+	{
+		for dev in ipsec0 ipsec1; do
+			printf 'interface %s\n ipv6 ospf6 area 0\n ipv6 ospf6 network point-to-point\n' $dev
+			printf ' ipv6 ospf6 hello-interval 2\n ipv6 ospf6 dead-interval 40\n'
+		done
+		printf 'interface lan0\n ipv6 ospf6 area 0\n ipv6 ospf6 passive\n'
+		printf 'router ospf6\n ospf6 router-id %s\n timers throttle spf 0 50 500\n' $rid
+	} | frr_conf "${!ns}" ospf6d
+	: | frr_conf "${!ns}" zebra
+done
+MGMTD=()
+[ -x "$FRR/mgmtd" ] && MGMTD=(mgmtd)	# FRR 9 and later
+for ns in A B; do
+	here "FRR $ns: ${MGMTD[*]:+mgmtd and }zebra start" frr_start "${!ns}" "${MGMTD[@]}" zebra
+	here "FRR $ns: ospfd and ospf6d start" frr_start "${!ns}" ospfd ospf6d
+done
+info "FRR $(vty "$A" zebra "show version" | awk '/^FRRouting/ { print $2; exit }')"
+check "OSPFv2 and OSPFv3 neighbors full on ipsec0 and ipsec1 (A and B)" within 60 ospf_full 2
+check "OSPF: ECMP, B's LAN in A's kernel (and A's in B's) via ipsec0 and ipsec1, both families" \
+	within 30 routes_via "ipsec0 ipsec1"
+info "A: $(ip -n "$A" route show 10.2.0.0/24 | tr '\n\t' '  ')"
+info "A: $(ip -n "$A" -6 route show fd02::/64 | tr '\n\t' '  ')"
+here "a flow of each family that goes through ipsec0" pick_flow
+info "flows from $SRC4 and $SRC6 $(cat "$WORK/here.out")"
+pings_start ospf
+check "OSPF: pings answered" within 20 answered_after "$(now)"
+
+gaps=() dead=() back=()
+for ((i = 1; i <= CUTS; i++)); do
+	check "OSPF cut $i: before, both neighbors full on each tunnel, ECMP" \
+		all ospf_full 2 -- routes_via "ipsec0 ipsec1"
+	t0=$(now)
+	require "OSPF cut $i: ISP 1 dropped on the router" cut
+	if ! check "OSPF cut $i: DPD, ipsec0 down, routes via ipsec1 only (A and B, both families)" \
+		within 50 routes_via ipsec1; then
+		diag ospf-cut$i
+	fi
+	check "OSPF cut $i: ipsec0 DORMANT on A and B" ipsec0_is DORMANT
+	check "OSPF cut $i: no neighbor on ipsec0, both still full on ipsec1" ospf_full 0 2
+	td=$(latest 2 "$(deleted_after "$A" "$t0" 10.0.1.1)" "$(deleted_after "$B" "$t0" 10.0.3.1)")
+	if check "OSPF cut $i: answers through ipsec1 after both SA deletions" \
+		within 20 answered_after "${td:-$t0}" && [ -n "$td" ] &&
+		ta=$(resumed "$t0"); then
+		gaps+=("$(ms "$t0" "$ta")")
+		dead+=("$(ms "$td" "$ta")")
+		info "cut $i: SAs deleted after $(ms "$t0" "$td")ms, traffic after $(ms "$t0" "$ta")ms"
+	else
+		diag ospf-cut$i
+	fi
+	restore
+	check "OSPF cut $i: restored, the tunnels up again" within 60 both_up
+	tu=$(now)
+	if check "OSPF cut $i: ECMP again, both neighbors full on each tunnel" \
+		within 60 all routes_via "ipsec0 ipsec1" -- ospf_full 2; then
+		back+=("$(ms "$tu" "$(now)")")
+	fi
+done
+pings_stop
+read -r med max <<<"$(stats "${gaps[*]}")"
+info "OSPF: outage from the cut ${med}ms median, ${max}ms max (${gaps[*]})"
+read -r dmed dmax <<<"$(stats "${dead[*]}")"
+info "... from the later SA deletion (path declared dead) to traffic ${dmed}ms median, ${dmax}ms max (${dead[*]})"
+read -r bmed bmax <<<"$(stats "${back[*]}")"
+info "... restore: from the tunnels up again to ECMP ${bmed}ms median, ${bmax}ms max (${back[*]})"
+check_eq "OSPF: an outage figure for every cut" "$CUTS" "${#gaps[@]}"
+at_most "OSPF: traffic on ipsec1 within 1 s of the SA deletion (max, ms)" 1000 "${dmax:-99999}"
+
+# --- eBGP with BFD ---------------------------------------------------------------
+for ns in "$A" "$B"; do
+	frr_stop "$ns" ospfd ospf6d
+done
+check "OSPF stopped: zebra removed its routes" within 20 routes_via ""
+for ns in A B; do
+	as=65001 peer_as=65002 me=1 peer=2 lan="10.1.0.0/24 fd01::/64"
+	[ $ns = B ] && as=65002 peer_as=65001 me=2 peer=1 lan="10.2.0.0/24 fd02::/64"
+	read -r lan4 lan6 <<<"$lan"
+	peers="172.16.1.$peer 172.16.2.$peer fd10:1::$peer fd10:2::$peer"
+	{
+		printf 'bfd\n profile fast\n  receive-interval 300\n  transmit-interval 300\n'
+		printf '  detect-multiplier 3\n'
+	} | frr_conf "${!ns}" bfdd
+	sed -i '1a debug bfd peer' "$WORK/frr-${!ns}/bfdd.conf"
+	{
+		printf 'router bgp %s\n bgp router-id 10.255.0.%s\n' $as $me
+		printf ' bgp log-neighbor-changes\n no bgp ebgp-requires-policy\n'
+		printf ' no bgp network import-check\n timers bgp 3 9\n'
+		for p in $peers; do
+			printf ' neighbor %s remote-as %s\n neighbor %s bfd profile fast\n' "$p" $peer_as "$p"
+			printf ' neighbor %s timers connect 1\n' "$p"
+		done
+		printf ' address-family ipv4 unicast\n  network %s\n  maximum-paths 2\n' "$lan4"
+		printf '  neighbor 172.16.1.%s activate\n  neighbor 172.16.2.%s activate\n' $peer $peer
+		printf '  no neighbor fd10:1::%s activate\n  no neighbor fd10:2::%s activate\n' $peer $peer
+		printf ' exit-address-family\n'
+		printf ' address-family ipv6 unicast\n  network %s\n  maximum-paths 2\n' "$lan6"
+		printf '  neighbor fd10:1::%s activate\n  neighbor fd10:2::%s activate\n' $peer $peer
+		printf ' exit-address-family\n'
+	} | frr_conf "${!ns}" bgpd
+	here "FRR $ns: bfdd and bgpd start" frr_start "${!ns}" bfdd bgpd
+done
+check "BGP: 4 sessions (a family per tunnel) established, BFD up (A and B)" \
+	within 60 all bgp_up "$A" 4 -- bgp_up "$B" 4 -- bfd_up "$A" 4 -- bfd_up "$B" 4
+check "BGP: ECMP, B's LAN in A's kernel (and A's in B's) via ipsec0 and ipsec1, both families" \
+	within 30 routes_via "ipsec0 ipsec1"
+info "A: $(ip -n "$A" route show 10.2.0.0/24 | tr '\n\t' '  ')"
+info "A: $(ip -n "$A" -6 route show fd02::/64 | tr '\n\t' '  ')"
+here "a flow of each family that goes through ipsec0" pick_flow
+info "flows from $SRC4 and $SRC6 $(cat "$WORK/here.out")"
+pings_start bgp
+check "BGP: pings answered" within 20 answered_after "$(now)"
+
+gaps=() dead=() back=()
+for ((i = 1; i <= CUTS; i++)); do
+	check "BFD cut $i: before, 4 sessions and BFD up, ECMP" \
+		all bgp_up "$A" 4 -- bgp_up "$B" 4 -- bfd_up "$A" 4 -- bfd_up "$B" 4 -- \
+		routes_via "ipsec0 ipsec1"
+	t0=$(now)
+	require "BFD cut $i: ISP 1 dropped on the router" cut
+	if ! check "BFD cut $i: BFD down, routes via ipsec1 only (A and B, both families)" \
+		within 10 routes_via ipsec1; then
+		diag bfd-cut$i
+	fi
+	check "BFD cut $i: before DPD: ipsec0's SAs still there, ipsec0 UP" \
+		all both_up -- ipsec0_is UP
+	td=$(latest 4 "$(bfd_down_after "$A" "$t0" 172.16.1.2)" "$(bfd_down_after "$A" "$t0" fd10:1::2)" \
+		"$(bfd_down_after "$B" "$t0" 172.16.1.1)" "$(bfd_down_after "$B" "$t0" fd10:1::1)")
+	if check "BFD cut $i: answers through ipsec1 after BFD down (4 sessions on ipsec0)" \
+		within 8 answered_after "${td:-$t0}" && [ -n "$td" ] &&
+		ta=$(resumed "$t0"); then
+		gaps+=("$(ms "$t0" "$ta")")
+		dead+=("$(ms "$td" "$ta")")
+		info "cut $i: BFD down after $(ms "$t0" "$td")ms, traffic after $(ms "$t0" "$ta")ms"
+	else
+		diag bfd-cut$i
+	fi
+	tr=$(now)
+	restore
+	if check "BFD cut $i: restored, ECMP again" within 60 routes_via "ipsec0 ipsec1"; then
+		back+=("$(ms "$tr" "$(now)")")
+	else
+		diag bfd-restore$i
+	fi
+	check "BFD cut $i: restored, BFD and BGP up" within 30 all bgp_up "$A" 4 -- \
+		bgp_up "$B" 4 -- bfd_up "$A" 4 -- bfd_up "$B" 4
+	check "BFD cut $i: no SA of ipsec0 deleted (DPD never declared it dead)" \
+		test -z "$(deleted_after "$A" "$t0" 10.0.1.1)$(deleted_after "$B" "$t0" 10.0.3.1)"
+done
+pings_stop
+read -r med max <<<"$(stats "${gaps[*]}")"
+info "BFD: outage from the cut ${med}ms median, ${max}ms max (${gaps[*]})"
+read -r dmed dmax <<<"$(stats "${dead[*]}")"
+info "... from the later BFD down to traffic ${dmed}ms median, ${dmax}ms max (${dead[*]})"
+read -r bmed bmax <<<"$(stats "${back[*]}")"
+info "... restore: from the restore to ECMP ${bmed}ms median, ${bmax}ms max (${back[*]})"
+check_eq "BFD: an outage figure for every cut" "$CUTS" "${#gaps[@]}"
+at_most "BFD: traffic on ipsec1 within 1 s of BFD down (max, ms)" 1000 "${dmax:-99999}"
+
+for _ in a1 a2 b1 b2; do	# every capture, each complete
+	# shellcheck disable=SC2034 # capture_stop's argument
+	CAP_PID=${CAP_PIDS[0]}
+	capture_stop
+done
+for dev in a1 a2 b1 b2; do
+	check_none "no LAN packet in clear on $dev" "$R" $dev \
+		'net 10.1.0.0/24 or net 10.2.0.0/24 or net fd01::/64 or net fd02::/64'
+	check_none "no OSPF, BGP or BFD packet in clear on $dev" "$R" $dev \
+		'ip proto 89 or ip6 proto 89 or tcp port 179 or udp port 3784 or net 172.16.0.0/16 or net fd10::/16'
+done
+check_ge "ESP on ISP 1" 1 "$(capture_count "$R" a1 'ip proto 50')"
+check_ge "ESP on ISP 2 (the backup carried traffic)" 1 "$(capture_count "$R" a2 'ip proto 50')"
+
+info "runtime ${SECONDS}s"
+ksft_exit
