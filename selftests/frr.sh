@@ -41,6 +41,14 @@ load_module || ksft_skip_all "ipsecif module not available"
 mkns A B R || ksft_skip_all "cannot create namespaces"
 WORK=$(mktemp -d /tmp/ipsecif-frr.XXXXXX)
 chmod 755 "$WORK"	# FRR's daemons run as frr: their configs and logs here
+# After a failure the captures go with the logs (keep_artifacts), before
+# lib.sh's cleanup (which ksft_exit calls too) deletes them.
+eval "$(declare -f cleanup | sed '1s/^cleanup/lib_cleanup/')"
+cleanup() {
+	# shellcheck disable=SC2154 # lib.sh counts the failures
+	[ "$_fail" = 0 ] || [ -z "${CAPDIR:-}" ] || cp "$CAPDIR"/*.pcap "$WORK"/ 2>/dev/null
+	lib_cleanup
+}
 trap 'cleanup; rm -rf "/run/frr/$A" "/run/frr/$B"; keep_artifacts "$WORK"; rm -rf "$WORK"' EXIT
 CUTS=${CUTS:-3}
 # DPD as failover.sh's: a silent peer given up after 2 + 2.8 + 3.9 + 5.5 s
@@ -108,6 +116,7 @@ conf() {
 		proposals = aes128gcm16-prfsha256-ecp256
 		dpd_delay = 2s
 		keyingtries = 0
+		mobike = no
 		local {
 			auth = psk
 			id = $me-isp$n
@@ -173,11 +182,13 @@ addr6_ll() {
 # --- FRR: one instance per namespace, its sockets in /run/frr/NS (-N) ------
 # frr_conf NS DAEMON: DAEMON's config (stdin) for the instance of NS
 frr_conf() {
-	mkdir -p "$WORK/frr-$1"
-	{
+	local dir=$WORK/frr-$1
+	mkdir -p "$dir"
+	{	# a log target of the config: --log's has no milliseconds
+		echo "log file $dir/$2.log debugging"
 		echo "log timestamp precision 3"
 		cat
-	} >"$WORK/frr-$1/$2.conf"
+	} >"$dir/$2.conf"
 }
 # frr_start NS DAEMON...: start each DAEMON in NS (in the background,
 # bounded, config and log in $WORK/frr-NS); returns once its vty socket
@@ -194,8 +205,7 @@ frr_start() {
 		conf=(-f "$dir/$d.conf")
 		[ "$d" = mgmtd ] && conf=()	# FRR 10's; no config of its own here
 		ip netns exec "$ns" timeout --foreground -k 5 "$LIFE" "$FRR/$d" -N "$ns" \
-			"${conf[@]}" -i "$dir/$d.pid" --log "file:$dir/$d.log" \
-			>"$dir/$d.out" 2>&1 </dev/null &
+			"${conf[@]}" -i "$dir/$d.pid" >"$dir/$d.out" 2>&1 </dev/null &
 		FRR_PID[$ns-$d]=$!
 		BG_PIDS+=($!)
 	done
@@ -464,7 +474,7 @@ for ns in A B; do
 			printf ' ip ospf hello-interval 2\n ip ospf dead-interval 40\n'
 		done
 		printf 'interface lan0\n ip ospf area 0\n ip ospf passive\n'
-		printf 'router ospf\n ospf router-id %s\n timers throttle spf 0 50 500\n' $rid
+		printf 'router ospf\n ospf router-id %s\n log-adjacency-changes detail\n timers throttle spf 0 50 500\n' $rid
 	} | frr_conf "${!ns}" ospfd
 	{
 		for dev in ipsec0 ipsec1; do
@@ -472,7 +482,7 @@ for ns in A B; do
 			printf ' ipv6 ospf6 hello-interval 2\n ipv6 ospf6 dead-interval 40\n'
 		done
 		printf 'interface lan0\n ipv6 ospf6 area 0\n ipv6 ospf6 passive\n'
-		printf 'router ospf6\n ospf6 router-id %s\n timers throttle spf 0 50 500\n' $rid
+		printf 'router ospf6\n ospf6 router-id %s\n log-adjacency-changes detail\n timers throttle spf 0 50 500\n' $rid
 	} | frr_conf "${!ns}" ospf6d
 	: | frr_conf "${!ns}" zebra
 done
@@ -493,6 +503,7 @@ info "flows from $SRC4 and $SRC6 $(cat "$WORK/here.out")"
 pings_start ospf
 check "OSPF: pings answered" within 20 answered_after "$(now)"
 
+info "t=${SECONDS}s: OSPF cuts"
 gaps=() dead=() back=()
 for ((i = 1; i <= CUTS; i++)); do
 	check "OSPF cut $i: before, both neighbors full on each tunnel, ECMP" \
@@ -515,9 +526,11 @@ for ((i = 1; i <= CUTS; i++)); do
 	else
 		diag ospf-cut$i
 	fi
+	tr=$(now)
 	restore
 	check "OSPF cut $i: restored, the tunnels up again" within 60 both_up
 	tu=$(now)
+	info "cut $i: restored $(ms "$t0" "$tr")ms after the cut, tunnels up $(ms "$tr" "$tu")ms later ($(date +%T.%N | cut -c1-12))"
 	if check "OSPF cut $i: ECMP again, both neighbors full on each tunnel" \
 		within 60 all routes_via "ipsec0 ipsec1" -- ospf_full 2; then
 		back+=("$(ms "$tu" "$(now)")")
@@ -534,6 +547,7 @@ check_eq "OSPF: an outage figure for every cut" "$CUTS" "${#gaps[@]}"
 at_most "OSPF: traffic on ipsec1 within 1 s of the SA deletion (max, ms)" 1000 "${dmax:-99999}"
 
 # --- eBGP with BFD ---------------------------------------------------------------
+info "t=${SECONDS}s: OSPF done"
 for ns in "$A" "$B"; do
 	frr_stop "$ns" ospfd ospf6d
 done
@@ -577,6 +591,7 @@ info "flows from $SRC4 and $SRC6 $(cat "$WORK/here.out")"
 pings_start bgp
 check "BGP: pings answered" within 20 answered_after "$(now)"
 
+info "t=${SECONDS}s: BFD cuts"
 gaps=() dead=() back=()
 for ((i = 1; i <= CUTS; i++)); do
 	check "BFD cut $i: before, 4 sessions and BFD up, ECMP" \
@@ -603,6 +618,7 @@ for ((i = 1; i <= CUTS; i++)); do
 	fi
 	tr=$(now)
 	restore
+	info "cut $i: restored $(ms "$t0" "$tr")ms after the cut ($(date +%T.%N | cut -c1-12))"
 	if check "BFD cut $i: restored, ECMP again" within 60 routes_via "ipsec0 ipsec1"; then
 		back+=("$(ms "$tr" "$(now)")")
 	else
@@ -628,11 +644,12 @@ for _ in a1 a2 b1 b2; do	# every capture, each complete
 	CAP_PID=${CAP_PIDS[0]}
 	capture_stop
 done
+info "t=${SECONDS}s: captures stopped"
 for dev in a1 a2 b1 b2; do
-	check_none "no LAN packet in clear on $dev" "$R" $dev \
-		'net 10.1.0.0/24 or net 10.2.0.0/24 or net fd01::/64 or net fd02::/64'
-	check_none "no OSPF, BGP or BFD packet in clear on $dev" "$R" $dev \
-		'ip proto 89 or ip6 proto 89 or tcp port 179 or udp port 3784 or net 172.16.0.0/16 or net fd10::/16'
+	check_none "no LAN packet, no OSPF, BGP or BFD packet in clear on $dev" "$R" $dev \
+		'net 10.1.0.0/24 or net 10.2.0.0/24 or net fd01::/64 or net fd02::/64 or
+		ip proto 89 or ip6 proto 89 or tcp port 179 or udp port 3784 or
+		net 172.16.0.0/16 or net fd10::/16'
 done
 check_ge "ESP on ISP 1" 1 "$(capture_count "$R" a1 'ip proto 50')"
 check_ge "ESP on ISP 2 (the backup carried traffic)" 1 "$(capture_count "$R" a2 'ip proto 50')"
