@@ -432,7 +432,7 @@ diag() {
 		} >>"$f" 2>&1
 	done
 }
-cut() { ip netns exec "$R" nft -f - <<'NFT'
+isp1_cut() { ip netns exec "$R" nft -f - <<'NFT'
 table inet cut {
 	chain cutter {
 		type filter hook forward priority 0; policy accept;
@@ -442,7 +442,7 @@ table inet cut {
 }
 NFT
 }
-restore() { ip netns exec "$R" nft delete table inet cut; }
+isp1_restore() { ip netns exec "$R" nft delete table inet cut; }
 
 require "devices in linkstate dormant, tunnel addresses" devices
 check "no SA yet: ipsec0 and ipsec1 DORMANT" all ipsec0_is DORMANT -- \
@@ -509,7 +509,7 @@ for ((i = 1; i <= CUTS; i++)); do
 	check "OSPF cut $i: before, both neighbors full on each tunnel, ECMP" \
 		all ospf_full 2 -- routes_via "ipsec0 ipsec1"
 	t0=$(now)
-	require "OSPF cut $i: ISP 1 dropped on the router" cut
+	require "OSPF cut $i: ISP 1 dropped on the router" isp1_cut
 	if ! check "OSPF cut $i: DPD, ipsec0 down, routes via ipsec1 only (A and B, both families)" \
 		within 50 routes_via ipsec1; then
 		diag ospf-cut$i
@@ -527,10 +527,10 @@ for ((i = 1; i <= CUTS; i++)); do
 		diag ospf-cut$i
 	fi
 	tr=$(now)
-	restore
+	isp1_restore
 	check "OSPF cut $i: restored, the tunnels up again" within 60 both_up
 	tu=$(now)
-	info "cut $i: restored $(ms "$t0" "$tr")ms after the cut, tunnels up $(ms "$tr" "$tu")ms later ($(date +%T.%N | cut -c1-12))"
+	info "cut $i: restored $(ms "$t0" "$tr")ms after the cut, tunnels up $(ms "$tr" "$tu")ms later"
 	if check "OSPF cut $i: ECMP again, both neighbors full on each tunnel" \
 		within 60 all routes_via "ipsec0 ipsec1" -- ospf_full 2; then
 		back+=("$(ms "$tu" "$(now)")")
@@ -598,7 +598,7 @@ for ((i = 1; i <= CUTS; i++)); do
 		all bgp_up "$A" 4 -- bgp_up "$B" 4 -- bfd_up "$A" 4 -- bfd_up "$B" 4 -- \
 		routes_via "ipsec0 ipsec1"
 	t0=$(now)
-	require "BFD cut $i: ISP 1 dropped on the router" cut
+	require "BFD cut $i: ISP 1 dropped on the router" isp1_cut
 	if ! check "BFD cut $i: BFD down, routes via ipsec1 only (A and B, both families)" \
 		within 10 routes_via ipsec1; then
 		diag bfd-cut$i
@@ -617,8 +617,8 @@ for ((i = 1; i <= CUTS; i++)); do
 		diag bfd-cut$i
 	fi
 	tr=$(now)
-	restore
-	info "cut $i: restored $(ms "$t0" "$tr")ms after the cut ($(date +%T.%N | cut -c1-12))"
+	isp1_restore
+	info "cut $i: restored $(ms "$t0" "$tr")ms after the cut"
 	if check "BFD cut $i: restored, ECMP again" within 60 routes_via "ipsec0 ipsec1"; then
 		back+=("$(ms "$tr" "$(now)")")
 	else
