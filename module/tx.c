@@ -13,7 +13,8 @@
  *   4. anything else is encrypted with the SAs of the if_id: the bundle
  *      cached for its masked flow (bundle.c), else a new one
  *      (ipsecif_bundle_new()); no SA, no route, or a route back into the
- *      device: dropped;
+ *      device: dropped; link-scope multicast that no policy covers (MLD
+ *      into an IPv4-only tunnel): discarded quietly, counted apart;
  *   5. over the path MTU: ICMP to the sender, dropped (ipsecif_too_big());
  *   6. scrubbed and handed to the bundle's output.
  *

@@ -29,7 +29,7 @@ done
 
 NAMES="tx_malformed tx_no_route tx_no_sa tx_looped_route tx_too_big
 	tx_output_errors tx_ike_bypass tx_own_esp tx_bundle_lookups
-	rx_xfrm_errors rx_policy_rejected rx_device_down"
+	rx_xfrm_errors rx_policy_rejected rx_device_down tx_link_scope_no_policy"
 check "ethtool -S lists every per-cause counter" bash -c \
 	"ip -n $A link add ipsec9 type ipsec && out=\$(ip netns exec $A ethtool -S ipsec9) &&
 	 for n in $(echo $NAMES); do grep -q \"^ *\$n: 0\$\" <<<\"\$out\" || exit 1; done"

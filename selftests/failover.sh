@@ -264,7 +264,7 @@ check_eq "delete: an outage figure for every delete" "$CUTS" "${#gaps[@]}"
 at_most "delete: traffic on ipsec1 within 1 s of the SA's deletion (max, ms)" 1000 "${dmax:-99999}"
 
 # --- ISP 1 cut on the router: DPD ----------------------------------------------
-cut() { ip netns exec "$R" nft -f - <<'NFT'
+isp1_cut() { ip netns exec "$R" nft -f - <<'NFT'
 table inet cut {
 	chain cutter {
 		type filter hook forward priority 0; policy accept;
@@ -274,11 +274,11 @@ table inet cut {
 }
 NFT
 }
-restore() { ip netns exec "$R" nft delete table inet cut; }
+isp1_restore() { ip netns exec "$R" nft delete table inet cut; }
 gaps=() dead=()
 for ((i = 1; i <= CUTS; i++)); do
 	t0=$(now)
-	require "cut $i: ISP 1 dropped on the router" cut
+	require "cut $i: ISP 1 dropped on the router" isp1_cut
 	check "cut $i: DPD takes ipsec0 down on A and B, routes via ipsec1" \
 		wait_for 200 via ipsec1
 	# The path is dead for both once both gateways deleted their SAs.
@@ -292,7 +292,7 @@ for ((i = 1; i <= CUTS; i++)); do
 	else
 		diag cut$i
 	fi
-	restore
+	isp1_restore
 	check "cut $i: restored, routes back via ipsec0" wait_for 300 all both_up -- via ipsec0
 done
 read -r med max <<<"$(stats "${gaps[*]}")"
@@ -316,11 +316,11 @@ for ns in "$A" "$B"; do
 	ip -n "$ns" link set ipsec0 type ipsec linkstate always
 	ip -n "$ns" link set ipsec1 type ipsec linkstate always
 done
-require "control: cut again, linkstate always" cut
+require "control: cut again, linkstate always" isp1_cut
 check "control: DPD deletes the SAs (tunnel down)" wait_for 200 sh -c \
 	"! ip -n $A -d -j link show ipsec0 | jq -e '.[0].linkinfo.info_data.tunnel == \"up\"' >/dev/null"
 check "control: lookups stay on ipsec0" via ipsec0
 check_fail "control: no answer" ip netns exec "$A" ping -q -c 3 -i 0.3 -W 1 -I 10.1.0.1 10.2.0.1
-restore
+isp1_restore
 
 ksft_exit

@@ -316,6 +316,21 @@ link_has() {
 	o=$(_opt "$1") && [ -n "$o" ] && shift
 	_shows "$o" "$3" "$2 in $(_nsname "$1") to show '$3'" _ip "$1" link show "$2"
 }
+# flags_are NS DEV [+|-]FLAG...: ip's flags of DEV include each +FLAG and
+# no -FLAG (ip says NO-CARRIER for an up device that is not running)
+flags_are() {
+	local ns=$1 dev=$2 f got
+	shift 2
+	got=,$(_ip "$ns" -j link show "$dev" | jq -r '.[0].flags | join(",")'),
+	for f in "$@"; do
+		case $f in
+		+*) [[ $got == *,${f#+},* ]] && continue ;;
+		-*) [[ $got != *,${f#-},* ]] && continue ;;
+		esac
+		echo "expected flags $* of $dev, saw $got" >&2
+		return 1
+	done
+}
 link_info_has() {
 	local o
 	o=$(_opt "$1") && [ -n "$o" ] && shift

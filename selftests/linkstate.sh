@@ -54,21 +54,6 @@ is() {
 	echo "expected $2 in $(_nsname "$1") to be '$want', saw '$got'" >&2
 	return 1
 }
-# flags_are NS DEV [+|-]FLAG...: ip's flags of DEV include each +FLAG and
-# no -FLAG (ip says NO-CARRIER for an up device that is not running)
-flags_are() {
-	local ns=$1 dev=$2 f got
-	shift 2
-	got=,$(_ip "$ns" -j link show "$dev" | jq -r '.[0].flags | join(",")'),
-	for f in "$@"; do
-		case $f in
-		+*) [[ $got == *,${f#+},* ]] && continue ;;
-		-*) [[ $got != *,${f#-},* ]] && continue ;;
-		esac
-		echo "expected flags $* of $dev, saw $got" >&2
-		return 1
-	done
-}
 mtu() { ip -n "$1" -j link show "$2" | jq -r '.[0].mtu'; }
 mtu_is() { [ "$(mtu "$1" "$2")" = "$3" ]; }
 mtu_gt() { [ "$(mtu "$1" "$2")" -gt "$3" ]; }

@@ -9,6 +9,7 @@
  *   ipsecif del DEV
  *   ipsecif attach DEV PHYS
  *   ipsecif detach DEV
+ *   ipsecif stable-ll DEV
  *
  * This file holds main(): the options, which may come before or after the
  * command, and the table of commands. show.c and set.c hold the commands,
@@ -39,12 +40,13 @@ static void usage(FILE *f)
 		"       %s del DEV\n"
 		"       %s attach DEV PHYS\n"
 		"       %s detach DEV\n"
+		"       %s stable-ll DEV\n"
 		"       %s help | -V\n"
 		"Options: -j, --json    JSON output\n"
 		"         -p, --pretty  indented JSON\n"
 		"Options may come before or after the command; -- ends them.\n"
 		"See ipsecif(8).\n",
-		prog, prog, prog, prog, prog, prog, prog);
+		prog, prog, prog, prog, prog, prog, prog, prog);
 }
 
 static const struct {
@@ -59,6 +61,7 @@ static const struct {
 	{ "delete", cmd_del },
 	{ "attach", cmd_attach },
 	{ "detach", cmd_detach },
+	{ "stable-ll", cmd_stable_ll },
 };
 
 /* args[0] is the command, the rest its arguments; none: show. */

@@ -24,6 +24,10 @@ int cmd_set(int argc, char **argv);
 int cmd_del(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
+int cmd_stable_ll(int argc, char **argv);	/* lladdr.c */
+
+/* lladdr.c: a link-local address stable across reboots. */
+int set_stable_ll(const char *dev);
 
 /* counters.c: the device's per-cause counters (ethtool -S). */
 struct counters {

@@ -153,6 +153,23 @@ static void note_absent(struct nl *nl, const struct change *c)
 			prog, l.link_name, c->dev);
 }
 
+/*
+ * A new device: its link-local address made stable before it can go up
+ * (lladdr.c), and a link that does not exist yet noted. A host without a
+ * machine ID or IPv6 keeps the kernel's address, said only if unexpected.
+ */
+static void added(struct nl *nl, const struct change *c)
+{
+	int err = set_stable_ll(c->dev);
+
+	if (err && err != -EAFNOSUPPORT && err != -ENOENT)
+		fprintf(stderr,
+			"%s: note: %s: its IPv6 link-local address changes at each boot: %s\n",
+			prog, c->dev, err == -EINVAL ? "/etc/machine-id is not a machine ID" :
+			strerror(-err));
+	note_absent(nl, c);
+}
+
 static bool module_loaded(void)
 {
 	return access("/sys/module/ipsecif", F_OK) == 0;
@@ -186,7 +203,7 @@ int cmd_add(int argc, char **argv)
 	else if (err)
 		ret = kernel_error(&nl, c.dev, err);
 	else
-		note_absent(&nl, &c);
+		added(&nl, &c);
 	nl_close(&nl);
 	return ret;
 }
