@@ -16,7 +16,10 @@ cd "$(dirname "$0")/.." || exit 1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # This tree's tool and ip plugin first, not what another tree's run
 # installed last into the same root (6.1, 6.12 and debug share the host's).
-export PATH=$PWD/userspace:$PATH IP_LIB_DIR=$PWD/userspace
+top=$(cd .. && pwd)
+export PATH=$top/userspace:$PATH IP_LIB_DIR=$top/userspace
+[ -x "$top/userspace/ipsecif" ] && [ -f "$top/userspace/link_ipsec.so" ] ||
+	echo "# guest: no tool or plugin built in $top/userspace" >&2
 TEST_TIMEOUT=${TEST_TIMEOUT:-400}
 LANES=${LANES:-1}
 me=${VM_ID:+-$VM_ID}
