@@ -34,47 +34,10 @@ for d in zebra ospfd ospf6d bgpd bfdd; do
 done
 command -v vtysh >/dev/null || ksft_skip_all "FRR's vtysh not installed"
 id frr >/dev/null 2>&1 || ksft_skip_all "no user frr (FRR's package makes it)"
-[ -x "$CHARON" ] && command -v swanctl >/dev/null ||
-	ksft_skip_all "strongSwan (charon, swanctl) not installed"
-command -v tcpdump >/dev/null || ksft_skip_all "tcpdump not installed"
-load_module || ksft_skip_all "ipsecif module not available"
-mkns A B R || ksft_skip_all "cannot create namespaces"
-WORK=$(mktemp -d /tmp/ipsecif-frr.XXXXXX)
-chmod 755 "$WORK"	# FRR's daemons run as frr: their configs and logs here
-# After a failure the captures go with the logs (keep_artifacts), before
-# lib.sh's cleanup (which ksft_exit calls too) deletes them.
-eval "$(declare -f cleanup | sed '1s/^cleanup/lib_cleanup/')"
-cleanup() {
-	# shellcheck disable=SC2154 # lib.sh counts the failures
-	[ "$_fail" = 0 ] || [ -z "${CAPDIR:-}" ] || cp "$CAPDIR"/*.pcap "$WORK"/ 2>/dev/null
-	lib_cleanup
-}
-trap 'cleanup; rm -rf "/run/frr/$A" "/run/frr/$B"; keep_artifacts "$WORK"; rm -rf "$WORK"' EXIT
-CUTS=${CUTS:-3}
-# DPD as failover.sh's: a silent peer given up after 2 + 2.8 + 3.9 + 5.5 s
-export IKE_RETRANSMIT_TIMEOUT=2 IKE_RETRANSMIT_BASE=1.4 IKE_RETRANSMIT_TRIES=3
-
-ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
-for side in "A 1 isp1 a1" "A 2 isp2 a2" "B 3 isp1 b1" "B 4 isp2 b2"; do
-	read -r ns net dev rdev <<<"$side"
-	veth "${!ns}" $dev 10.0.$net.1/24 "$R" $rdev 10.0.$net.254/24 ||
-		ksft_skip_all "cannot create veth"
-done
-ip -n "$A" route add 10.0.3.0/24 via 10.0.1.254 dev isp1
-ip -n "$A" route add 10.0.4.0/24 via 10.0.2.254 dev isp2
-ip -n "$B" route add 10.0.1.0/24 via 10.0.3.254 dev isp1
-ip -n "$B" route add 10.0.2.0/24 via 10.0.4.254 dev isp2
-for ns in "$A" "$B"; do
-	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-done
-site_lan() {	# site_lan NS LAN4 LAN6
-	ip -n "$1" link add lan0 type dummy &&
-	ip -n "$1" link set lan0 up &&
-	ip -n "$1" addr add "$2" dev lan0 &&
-	ip -n "$1" addr add "$3" dev lan0 nodad
-}
-site_lan "$A" 10.1.0.1/24 fd01::1/64 || ksft_skip_all "cannot create dummy devices"
-site_lan "$B" 10.2.0.1/24 fd02::1/64
+source "$SELFTESTS/twosites.sh"
+twosites_init frr
+twosites_on_exit() { rm -rf "/run/frr/$A" "/run/frr/$B"; }
+TS_A="0.0.0.0/0,::/0" TS_B="0.0.0.0/0,::/0"	# route-based: OSPF's multicast too
 for ((i = 2; i <= 16; i++)); do	# sources of flows to pick from (pick_flow)
 	ip -n "$A" addr add 10.1.0.$i/24 dev lan0
 	ip -n "$A" addr add "$(printf 'fd01::%x/64' $i)" dev lan0 nodad
@@ -96,74 +59,6 @@ devices() {
 	done
 }
 
-# conf ME: swanctl.conf of gateway ME (a initiates and restarts, b answers);
-# route-based: every address of both families through each tunnel, the
-# routing daemons' multicast and link-local packets included
-conf() {
-	local me=$1 peer=b ts="0.0.0.0/0,::/0" dpd=restart start=start n if_id
-	[ "$me" = b ] && peer=a dpd=clear start=none
-	echo "connections {"
-	for n in 1 2; do
-		if_id=16384
-		[ $n = 2 ] && if_id=1
-		local la=10.0.$n.1 ra=10.0.$((n + 2)).1
-		[ "$me" = b ] && la=10.0.$((n + 2)).1 ra=10.0.$n.1
-		cat <<CONF
-	isp$n {
-		version = 2
-		local_addrs = $la
-		remote_addrs = $ra
-		proposals = aes128gcm16-prfsha256-ecp256
-		dpd_delay = 2s
-		keyingtries = 0
-		mobike = no
-		local {
-			auth = psk
-			id = $me-isp$n
-		}
-		remote {
-			auth = psk
-			id = $peer-isp$n
-		}
-		children {
-			net$n {
-				local_ts = $ts
-				remote_ts = $ts
-				esp_proposals = aes128gcm16
-				if_id_in = $if_id
-				if_id_out = $if_id
-				dpd_action = $dpd
-				start_action = $start
-			}
-		}
-	}
-CONF
-	done
-	cat <<CONF
-}
-secrets {
-	ike {
-		id-a1 = a-isp1
-		id-a2 = a-isp2
-		id-b1 = b-isp1
-		id-b2 = b-isp2
-		secret = "ipsecif frr secret"
-	}
-}
-CONF
-}
-
-# ike_up: both charons started with their configs; a initiates both
-ike_up() {
-	ike_start "$B" "$WORK/b" && ike_start "$A" "$WORK/a" || return 1
-	conf b >"$WORK/b/swanctl.conf"
-	conf a >"$WORK/a/swanctl.conf"
-	swan "$WORK/b" --load-all --file "$WORK/b/swanctl.conf" >/dev/null &&
-	swan "$WORK/a" --load-all --file "$WORK/a/swanctl.conf" >/dev/null
-}
-# up NS DEV: DEV's tunnel is up in NS
-up() { [ "$(ip -n "$1" -d -j link show "$2" | jq -r '.[0].linkinfo.info_data.tunnel')" = up ]; }
-both_up() { up "$A" ipsec0 && up "$A" ipsec1 && up "$B" ipsec0 && up "$B" ipsec1; }
 # operstate NS DEV STATE: DEV's operstate in NS is STATE (UP, DORMANT)
 operstate() {
 	local s
@@ -233,20 +128,6 @@ vty() {
 	done
 	ip netns exec "$ns" vtysh -N "$ns" "${args[@]}" 2>/dev/null
 }
-# within S CMD...: wait_for bounded by time, not tries (S seconds): its
-# predicates ask the daemons through vtysh, which takes a while under TCG
-within() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		if [ $SECONDS -ge $end ]; then
-			"$@" >/dev/null
-			return
-		fi
-		sleep 0.2
-	done
-}
-
 # route_devs NS PREFIX: the devices of the next hops of the kernel's route
 # to PREFIX in NS, sorted, one line ("ipsec0 ipsec1")
 route_devs() {
@@ -326,63 +207,6 @@ pick_flow() {
 		printf -v "SRC$f" '%s' "$src"
 	done
 }
-# Pings from SRC4/SRC6 to B's LAN, 50 a second, each answer stamped (ping
-# -D); pings_start NAME logs into $WORK/NAME-ping4.log and -ping6.log
-pings_start() {
-	local f src dst
-	PINGS=$1
-	for f in 4 6; do
-		src=$SRC4 dst=10.2.0.1
-		[ $f = 6 ] && src=$SRC6 dst=fd02::1
-		ip netns exec "$A" timeout -k 5 "$LIFE" ping -D -n -i 0.02 -W 1 -I "$src" $dst \
-			>"$WORK/$PINGS-ping$f.log" 2>&1 &
-		PING_PIDS+=($!)
-		BG_PIDS+=($!)
-	done
-}
-pings_stop() {
-	local pid
-	for pid in "${PING_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	PING_PIDS=()
-}
-# answered_after T: each family has an answer stamped after T (epoch s)
-answered_after() {
-	local f
-	for f in 4 6; do
-		awk -v t="$1" -F'[][]' '/bytes from/ && $2 > t { ok = 1 } END { exit !ok }' \
-			"$WORK/$PINGS-ping$f.log" || return 1
-	done
-}
-# resumed T: when answers came again after the first outage (a gap of more
-# than 0.3 s) after T, the later of the two families; the first answer
-# after T where there was none
-resumed() {
-	local f a=0 x
-	for f in 4 6; do
-		x=$(awk -v t="$1" -F'[][]' '/bytes from/ && $2 > t {
-				if (!first) first = $2
-				if (last && $2 - last > 0.3) { print $2; found = 1; exit }
-				last = $2
-			} END { if (!found && first) print first }' "$WORK/$PINGS-ping$f.log")
-		[ -n "$x" ] || return 1
-		a=$(echo "$a $x" | awk '{ print ($2 > $1) ? $2 : $1 }')
-	done
-	echo "$a"
-}
-# deleted_after NS T SRC: when the outbound SA from SRC was deleted in NS
-# after T, from the stamped xfrm monitor of NS (epoch s)
-deleted_after() {
-	local stamp e
-	stamp=$(awk -v src="$3" '/Deleted src/ && $0 ~ "src " src " " { print $1 }' "$WORK/sa-$1.log" |
-		tr -d '[]' | while read -r stamp; do
-			e=$(date -d "$stamp" +%s.%N)
-			awk -v e="$e" -v t="$2" 'BEGIN { if (e > t) print e }'
-		done | head -1)
-	[ -n "$stamp" ] && echo "$stamp"
-}
 # bfd_down_after NS T PEER: when NS's bfdd declared its session with PEER
 # down after T (its log, epoch s)
 bfd_down_after() {
@@ -393,57 +217,11 @@ bfd_down_after() {
 			awk -v e="$e" -v t="$2" 'BEGIN { if (e > t) print e }'
 		done | head -1
 }
-# latest TIME...: the latest, if every TIME is there (as many as asked)
-latest() {
-	local n=$1
-	shift
-	printf '%s\n' "$@" | sort -n | awk -v n="$n" 'NF { k++; t = $1 } END { if (k == n) print t }'
+# twosites_diag NS: FRR's view, in diag's report
+twosites_diag() {
+	vty "$1" "" "show interface" "show ip ospf neighbor" "show ipv6 ospf6 neighbor" \
+		"show bgp summary" "show bfd peers brief" "show ip route" "show ipv6 route"
 }
-now() { date +%s.%N; }
-# here DESC CMD...: require's setup step, CMD run in this shell, not in
-# check's $(...): it starts daemons (or sets variables) this shell keeps
-# (their pids, for cleanup to stop)
-here() {
-	local desc=$1 rc=0
-	shift
-	"$@" >"$WORK/here.out" 2>&1 || rc=$?
-	[ $rc = 0 ] || tail -5 "$WORK/here.out" | sed 's/^/#   /'
-	require "$desc" test $rc = 0
-}
-ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (b - a) * 1000 }'; }
-# stats LIST: "median max" of the numbers in LIST
-stats() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[NR] }'; }
-# diag WHAT: both gateways' state into $WORK/diag-WHAT.txt (kept after a failure)
-diag() {
-	local ns f=$WORK/diag-$1.txt
-	for ns in "$A" "$B"; do
-		{
-			echo "== $ns"
-			ip -n "$ns" -s -d link show ipsec0
-			ip -n "$ns" -s -d link show ipsec1
-			ip netns exec "$ns" ethtool -S ipsec0
-			ip netns exec "$ns" ethtool -S ipsec1
-			ip -n "$ns" route show
-			ip -n "$ns" -6 route show
-			ip -n "$ns" xfrm state | grep -v 'aead\|enc \|auth'
-			ip -n "$ns" xfrm policy
-			vty "$ns" "" "show interface" "show ip ospf neighbor" "show ipv6 ospf6 neighbor" \
-				"show bgp summary" "show bfd peers brief" "show ip route" "show ipv6 route"
-		} >>"$f" 2>&1
-	done
-}
-isp1_cut() { ip netns exec "$R" nft -f - <<'NFT'
-table inet cut {
-	chain cutter {
-		type filter hook forward priority 0; policy accept;
-		iifname "a1" drop
-		iifname "b1" drop
-	}
-}
-NFT
-}
-isp1_restore() { ip netns exec "$R" nft delete table inet cut; }
-
 require "devices in linkstate dormant, tunnel addresses" devices
 check "no SA yet: ipsec0 and ipsec1 DORMANT" all ipsec0_is DORMANT -- \
 	operstate "$A" ipsec1 DORMANT -- operstate "$B" ipsec1 DORMANT
@@ -453,14 +231,8 @@ check "tunnels up: ipsec0 and ipsec1 UP" all ipsec0_is UP -- \
 	operstate "$A" ipsec1 UP -- operstate "$B" ipsec1 UP
 check "the kernel gave each device an IPv6 link-local address" all \
 	addr6_ll "$A" ipsec0 -- addr6_ll "$A" ipsec1 -- addr6_ll "$B" ipsec0 -- addr6_ll "$B" ipsec1
-for ns in "$A" "$B"; do
-	ip -n "$ns" -ts xfrm monitor SA >"$WORK/sa-$ns.log" 2>&1 &
-	BG_PIDS+=($!)
-done
-capture_start "$R" a1
-capture_start "$R" a2
-capture_start "$R" b1
-capture_start "$R" b2
+sa_monitors
+require "captures on the router" captures_start
 
 # --- OSPFv2 and OSPFv3 ---------------------------------------------------------
 # Dead intervals (40 s) far longer than DPD's 14 s: the neighbors on ipsec0
@@ -504,7 +276,7 @@ pings_start ospf
 check "OSPF: pings answered" within 20 answered_after "$(now)"
 
 info "t=${SECONDS}s: OSPF cuts"
-gaps=() dead=() back=()
+GAPS=() DEAD=() back=()
 for ((i = 1; i <= CUTS; i++)); do
 	check "OSPF cut $i: before, both neighbors full on each tunnel, ECMP" \
 		all ospf_full 2 -- routes_via "ipsec0 ipsec1"
@@ -516,16 +288,9 @@ for ((i = 1; i <= CUTS; i++)); do
 	fi
 	check "OSPF cut $i: ipsec0 DORMANT on A and B" ipsec0_is DORMANT
 	check "OSPF cut $i: no neighbor on ipsec0, both still full on ipsec1" ospf_full 0 2
-	td=$(latest 2 "$(deleted_after "$A" "$t0" 10.0.1.1)" "$(deleted_after "$B" "$t0" 10.0.3.1)")
-	if check "OSPF cut $i: answers through ipsec1 after both SA deletions" \
-		within 20 answered_after "${td:-$t0}" && [ -n "$td" ] &&
-		ta=$(resumed "$t0"); then
-		gaps+=("$(ms "$t0" "$ta")")
-		dead+=("$(ms "$td" "$ta")")
-		info "cut $i: SAs deleted after $(ms "$t0" "$td")ms, traffic after $(ms "$t0" "$ta")ms"
-	else
-		diag ospf-cut$i
-	fi
+	outage ospf-cut$i "$t0" \
+		"$(latest 2 "$(deleted_after "$A" "$t0" 10.0.1.1)" "$(deleted_after "$B" "$t0" 10.0.3.1)")" \
+		"OSPF cut $i: answers through ipsec1 after both SA deletions"
 	tr=$(now)
 	isp1_restore
 	check "OSPF cut $i: restored, the tunnels up again" within 60 both_up
@@ -537,14 +302,11 @@ for ((i = 1; i <= CUTS; i++)); do
 	fi
 done
 pings_stop
-read -r med max <<<"$(stats "${gaps[*]}")"
-info "OSPF: outage from the cut ${med}ms median, ${max}ms max (${gaps[*]})"
-read -r dmed dmax <<<"$(stats "${dead[*]}")"
-info "... from the later SA deletion (path declared dead) to traffic ${dmed}ms median, ${dmax}ms max (${dead[*]})"
+outage_report OSPF "the cut" "the later SA deletion (path declared dead)"
 read -r bmed bmax <<<"$(stats "${back[*]}")"
 info "... restore: from the tunnels up again to ECMP ${bmed}ms median, ${bmax}ms max (${back[*]})"
-check_eq "OSPF: an outage figure for every cut" "$CUTS" "${#gaps[@]}"
-at_most "OSPF: traffic on ipsec1 within 1 s of the SA deletion (max, ms)" 1000 "${dmax:-99999}"
+check_eq "OSPF: an outage figure for every cut" "$CUTS" "${#GAPS[@]}"
+at_most "OSPF: traffic on ipsec1 within 1 s of the SA deletion (max, ms)" 1000 "${DMAX:-99999}"
 
 # --- eBGP with BFD ---------------------------------------------------------------
 info "t=${SECONDS}s: OSPF done"
@@ -592,7 +354,7 @@ pings_start bgp
 check "BGP: pings answered" within 20 answered_after "$(now)"
 
 info "t=${SECONDS}s: BFD cuts"
-gaps=() dead=() back=()
+GAPS=() DEAD=() back=()
 for ((i = 1; i <= CUTS; i++)); do
 	check "BFD cut $i: before, 4 sessions and BFD up, ECMP" \
 		all bgp_up "$A" 4 -- bgp_up "$B" 4 -- bfd_up "$A" 4 -- bfd_up "$B" 4 -- \
@@ -607,15 +369,8 @@ for ((i = 1; i <= CUTS; i++)); do
 		all both_up -- ipsec0_is UP
 	td=$(latest 4 "$(bfd_down_after "$A" "$t0" 172.16.1.2)" "$(bfd_down_after "$A" "$t0" fd10:1::2)" \
 		"$(bfd_down_after "$B" "$t0" 172.16.1.1)" "$(bfd_down_after "$B" "$t0" fd10:1::1)")
-	if check "BFD cut $i: answers through ipsec1 after BFD down (4 sessions on ipsec0)" \
-		within 8 answered_after "${td:-$t0}" && [ -n "$td" ] &&
-		ta=$(resumed "$t0"); then
-		gaps+=("$(ms "$t0" "$ta")")
-		dead+=("$(ms "$td" "$ta")")
-		info "cut $i: BFD down after $(ms "$t0" "$td")ms, traffic after $(ms "$t0" "$ta")ms"
-	else
-		diag bfd-cut$i
-	fi
+	outage bfd-cut$i "$t0" "$td" \
+		"BFD cut $i: answers through ipsec1 after BFD down (4 sessions on ipsec0)"
 	tr=$(now)
 	isp1_restore
 	info "cut $i: restored $(ms "$t0" "$tr")ms after the cut"
@@ -630,27 +385,16 @@ for ((i = 1; i <= CUTS; i++)); do
 		test -z "$(deleted_after "$A" "$t0" 10.0.1.1)$(deleted_after "$B" "$t0" 10.0.3.1)"
 done
 pings_stop
-read -r med max <<<"$(stats "${gaps[*]}")"
-info "BFD: outage from the cut ${med}ms median, ${max}ms max (${gaps[*]})"
-read -r dmed dmax <<<"$(stats "${dead[*]}")"
-info "... from the later BFD down to traffic ${dmed}ms median, ${dmax}ms max (${dead[*]})"
+outage_report BFD "the cut" "the later BFD down"
 read -r bmed bmax <<<"$(stats "${back[*]}")"
 info "... restore: from the restore to ECMP ${bmed}ms median, ${bmax}ms max (${back[*]})"
-check_eq "BFD: an outage figure for every cut" "$CUTS" "${#gaps[@]}"
-at_most "BFD: traffic on ipsec1 within 1 s of BFD down (max, ms)" 1000 "${dmax:-99999}"
+check_eq "BFD: an outage figure for every cut" "$CUTS" "${#GAPS[@]}"
+at_most "BFD: traffic on ipsec1 within 1 s of BFD down (max, ms)" 1000 "${DMAX:-99999}"
 
-for _ in a1 a2 b1 b2; do	# every capture, each complete
-	# shellcheck disable=SC2034 # capture_stop's argument
-	CAP_PID=${CAP_PIDS[0]}
-	capture_stop
-done
+captures_stop
 info "t=${SECONDS}s: captures stopped"
-for dev in a1 a2 b1 b2; do
-	check_none "no LAN packet, no OSPF, BGP or BFD packet in clear on $dev" "$R" $dev \
-		'net 10.1.0.0/24 or net 10.2.0.0/24 or net fd01::/64 or net fd02::/64 or
-		ip proto 89 or ip6 proto 89 or tcp port 179 or udp port 3784 or
-		net 172.16.0.0/16 or net fd10::/16'
-done
+check_no_clear 'ip proto 89 or ip6 proto 89 or tcp port 179 or udp port 3784 or
+	net 172.16.0.0/16 or net fd10::/16' "no OSPF, BGP or BFD packet"
 check_ge "ESP on ISP 1" 1 "$(capture_count "$R" a1 'ip proto 50')"
 check_ge "ESP on ISP 2 (the backup carried traffic)" 1 "$(capture_count "$R" a2 'ip proto 50')"
 
