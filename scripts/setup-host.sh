@@ -17,6 +17,11 @@ log() { echo "# setup: $*" >&2; }
 IKE_PKGS="strongswan-charon strongswan-swanctl libstrongswan-standard-plugins
 	dnsmasq-base dhcpcd-base"
 
+# Routing daemons over the tunnels (frr.sh): zebra, ospfd, ospf6d, bgpd,
+# bfdd. The tests start their own per namespace; the package's service must
+# not start on the machine (see no_service_start).
+FRR_PKGS="frr"
+
 [ "$(id -u)" = 0 ] || { echo "setup-host.sh: must run as root" >&2; exit 1; }
 
 # The Debian archive URI this machine already uses (never hard-code a host).
@@ -49,6 +54,39 @@ need_pkgs() {
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
+# no_service_start ROOT CMD...: CMD (an apt-get install) with a
+# policy-rc.d in ROOT ("" for /) that refuses every service start, so that
+# a package's daemon does not start on the machine (or from the chroot);
+# the machine's own policy-rc.d, if any, is left as it was.
+no_service_start() {
+	local f=$1/usr/sbin/policy-rc.d made= rc=0
+	shift
+	if [ ! -e "$f" ]; then
+		printf '#!/bin/sh\n# ipsecif setup-host.sh: no service starts while it installs\nexit 101\n' >"$f"
+		chmod 755 "$f"
+		made=1
+	fi
+	"$@" || rc=$?
+	[ -z "$made" ] || rm -f "$f"
+	return $rc
+}
+
+# frr_pkgs: FRR without its service running on the host
+frr_pkgs() {
+	local missing=() p
+	for p in $FRR_PKGS; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} = 0 ] && return
+	apt_update
+	log "installing ${missing[*]} (its service not started)"
+	no_service_start "" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+	if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+		systemctl disable --now frr.service >&2 2>/dev/null || true
+	fi
+}
+
 trixie_source() {
 	local f=/etc/apt/sources.list.d/ipsecif-trixie.sources
 	[ -f "$f" ] && return
@@ -73,6 +111,7 @@ host_tools() {
 		debootstrap libmnl-dev pkg-config sparse tcpdump nftables iptables jq socat \
 		busybox-static procps iputils-ping python3 dkms udev util-linux man-db ethtool \
 		$IKE_PKGS
+	frr_pkgs
 	if ! command -v vng >/dev/null; then
 		trixie_source
 		apt_update
@@ -112,7 +151,8 @@ kernel_debug() {
 
 SID_PKGS="gcc make kmod iproute2 libc6-dev libmnl-dev pkg-config
 	linux-headers-amd64 linux-image-amd64 udev xz-utils tcpdump nftables
-	iptables jq procps iputils-ping busybox socat python3 man-db ethtool $IKE_PKGS"
+	iptables jq procps iputils-ping busybox socat python3 man-db ethtool $IKE_PKGS
+	$FRR_PKGS"
 
 # libreswan (5.2, sid) for the libreswan test, beside strongSwan: the two
 # conflict as packages, so its package is unpacked into /opt/libreswan of
@@ -160,8 +200,8 @@ sid_root() {
 		log "installing ${missing[*]} in $SID"
 		mountpoint -q "$SID/proc" || mount -t proc proc "$SID/proc"
 		chroot "$SID" apt-get update -qq >&2
-		chroot "$SID" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends "${missing[@]}" >&2
+		no_service_start "$SID" chroot "$SID" env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 		umount "$SID/proc" || true
 	fi
 	sid_libreswan
