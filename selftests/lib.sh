@@ -785,6 +785,7 @@ rtnl_req() {	# raw rtnetlink requests, printing extack messages
 # artifacts (KSFT_ARTIFACTS, set by vm/guest.sh), for the post-mortem.
 keep_artifacts() {
 	[ "$_fail" = 0 ] || [ -z "${KSFT_ARTIFACTS:-}" ] || [ ! -d "$1" ] && return
+	find "$1" -type s -delete 2>/dev/null	# daemons' sockets: not logs
 	mkdir -p "$KSFT_ARTIFACTS" && cp -r "$1"/. "$KSFT_ARTIFACTS"/
 	echo "# logs kept in $KSFT_ARTIFACTS"
 }
