@@ -62,7 +62,7 @@ here "charons start and load their configs" ike_up
 require "both tunnels come up on both gateways" wait_for 300 both_up
 check "both families route into ipsec0 (metric 10)" via ipsec0
 sa_monitors
-require "captures on the router" captures_start
+here "captures on the router" captures_start
 pings_start pings
 check "pings answered through ipsec0" wait_for 50 answered_after "$(now)"
 

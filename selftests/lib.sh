@@ -716,6 +716,11 @@ capture_count() {
 # failure the matching packets are shown.
 check_none() {
 	local n
+	if [ ! -s "${CAPDIR:-/nonexistent}/$2-$3.pcap" ]; then
+		nok "$1"
+		echo "#   no capture of $3 in $(_nsname "$2") to read"
+		return
+	fi
 	n=$(capture_count "$2" "$3" "$4")
 	if [ "$n" = 0 ]; then
 		ok "$1"

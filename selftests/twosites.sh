@@ -173,6 +173,7 @@ NFT
 }
 isp1_restore() { ip netns exec "$R" nft delete table inet cut; }
 # captures_start, captures_stop: on the router's four underlay devices
+# (captures_start with here, not require: CAPDIR and the pids must stay)
 captures_start() {
 	local dev
 	for dev in a1 a2 b1 b2; do
