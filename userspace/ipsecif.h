@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/xfrm.h>
+
 #include "nl.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -45,5 +47,9 @@ void print_counters(const struct counters *c);
 /* print_xfrm.c: print the SAs and policies bound to an if_id. */
 void print_sas(const struct msgs *sas, uint32_t if_id);
 void print_policies(const struct msgs *pols, uint32_t if_id);
+/* An xfrm address ("?" for another family) and a protocol, as text. */
+const char *addr_str(const xfrm_address_t *a, unsigned int family,
+		     char *buf, size_t len);
+const char *proto_name(unsigned int p, char *buf, size_t len);
 
 #endif

@@ -102,34 +102,13 @@ static void ev_end(void)
 	out_end();
 }
 
-static const char *addr_str(const xfrm_address_t *a, unsigned int family,
-			    char *buf, size_t len)
-{
-	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, a, buf, len))
-		snprintf(buf, len, "?");
-	return buf;
-}
-
-static const char *proto_str(uint8_t proto)
-{
-	switch (proto) {
-	case IPPROTO_ESP:
-		return "esp";
-	case IPPROTO_AH:
-		return "ah";
-	case IPPROTO_COMP:
-		return "comp";
-	}
-	return "other";
-}
-
 /* "esp spi 0x0000c1a2 10.0.1.1 -> 10.0.3.1 reqid 1 out" */
 static void print_sa(const struct sa *s)
 {
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], pb[16];
 
 	out_u64("if_id", "", s->if_id);
-	out_str("proto", "%s", proto_str(s->proto));
+	out_str("proto", "%s", proto_name(s->proto, pb, sizeof(pb)));
 	out_u64("spi", " spi 0x%08llx", ntohl(s->spi));
 	out_str("src", " %s", addr_str(&s->saddr, s->family, src, sizeof(src)));
 	out_str("dst", " -> %s", addr_str(&s->daddr, s->family, dst, sizeof(dst)));
@@ -452,12 +431,13 @@ static void on_flush(struct state *st, const struct nlmsghdr *nlh)
 	const struct xfrm_usersa_flush *f = mnl_nlmsg_get_payload(nlh);
 	uint8_t proto = mnl_nlmsg_get_payload_len(nlh) >= sizeof(*f) ? f->proto : 0;
 	size_t i = 0;
+	char pb[16];
 
 	if (proto == IPSEC_PROTO_ANY)
 		proto = 0;
 
 	ev_begin("sa_flushed", NULL);
-	out_str("proto", "SAs flushed (%s)", proto ? proto_str(proto) : "all");
+	out_str("proto", "SAs flushed (%s)", proto ? proto_name(proto, pb, sizeof(pb)) : "all");
 	ev_end();
 	while (i < st->nsas) {
 		if (!proto || st->sas[i].proto == proto)

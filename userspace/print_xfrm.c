@@ -16,8 +16,8 @@
 #include "nl.h"
 #include "out.h"
 
-static const char *addr_str(const xfrm_address_t *a, unsigned int family,
-			    char *buf, size_t len)
+const char *addr_str(const xfrm_address_t *a, unsigned int family,
+		     char *buf, size_t len)
 {
 	if (family == AF_INET6)
 		return inet_ntop(AF_INET6, a->a6, buf, len);
@@ -34,7 +34,7 @@ static bool addr_any(const xfrm_address_t *a)
 	return !memcmp(a, &zero, sizeof(zero));
 }
 
-static const char *proto_name(unsigned int p, char *buf, size_t len)
+const char *proto_name(unsigned int p, char *buf, size_t len)
 {
 	switch (p) {
 	case 0:
