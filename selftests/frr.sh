@@ -74,6 +74,20 @@ addr6_ll() {
 		_ip "$1" -6 addr show dev "$2" scope link
 }
 
+# ecmp_flows WHAT NAME: the routing daemons (WHAT) gave both gateways ECMP
+# over both tunnels; pings (logged as NAME) from a flow of each family
+# that goes through ipsec0
+ecmp_flows() {
+	check "$1: ECMP, B's LAN in A's kernel (and A's in B's) via ipsec0 and ipsec1, both families" \
+		within 30 routes_via "ipsec0 ipsec1"
+	info "A: $(ip -n "$A" route show 10.2.0.0/24 | tr '\n\t' '  ')"
+	info "A: $(ip -n "$A" -6 route show fd02::/64 | tr '\n\t' '  ')"
+	here "$1: a flow of each family that goes through ipsec0" pick_flow
+	info "flows from $SRC4 and $SRC6 $(cat "$WORK/here.out")"
+	pings_start "$2"
+	check "$1: pings answered" within 20 answered_after "$(now)"
+}
+
 # --- FRR: one instance per namespace, its sockets in /run/frr/NS (-N) ------
 # frr_conf NS DAEMON: DAEMON's config (stdin) for the instance of NS
 frr_conf() {
@@ -266,14 +280,7 @@ for ns in A B; do
 done
 info "FRR $(vty "$A" zebra "show version" | awk '/^FRRouting/ { print $2; exit }')"
 check "OSPFv2 and OSPFv3 neighbors full on ipsec0 and ipsec1 (A and B)" within 60 ospf_full 2
-check "OSPF: ECMP, B's LAN in A's kernel (and A's in B's) via ipsec0 and ipsec1, both families" \
-	within 30 routes_via "ipsec0 ipsec1"
-info "A: $(ip -n "$A" route show 10.2.0.0/24 | tr '\n\t' '  ')"
-info "A: $(ip -n "$A" -6 route show fd02::/64 | tr '\n\t' '  ')"
-here "a flow of each family that goes through ipsec0" pick_flow
-info "flows from $SRC4 and $SRC6 $(cat "$WORK/here.out")"
-pings_start ospf
-check "OSPF: pings answered" within 20 answered_after "$(now)"
+ecmp_flows OSPF ospf
 
 info "t=${SECONDS}s: OSPF cuts"
 GAPS=() DEAD=() back=()
@@ -344,14 +351,7 @@ for ns in A B; do
 done
 check "BGP: 4 sessions (a family per tunnel) established, BFD up (A and B)" \
 	within 60 all bgp_up "$A" 4 -- bgp_up "$B" 4 -- bfd_up "$A" 4 -- bfd_up "$B" 4
-check "BGP: ECMP, B's LAN in A's kernel (and A's in B's) via ipsec0 and ipsec1, both families" \
-	within 30 routes_via "ipsec0 ipsec1"
-info "A: $(ip -n "$A" route show 10.2.0.0/24 | tr '\n\t' '  ')"
-info "A: $(ip -n "$A" -6 route show fd02::/64 | tr '\n\t' '  ')"
-here "a flow of each family that goes through ipsec0" pick_flow
-info "flows from $SRC4 and $SRC6 $(cat "$WORK/here.out")"
-pings_start bgp
-check "BGP: pings answered" within 20 answered_after "$(now)"
+ecmp_flows BGP bgp
 
 info "t=${SECONDS}s: BFD cuts"
 GAPS=() DEAD=() back=()
