@@ -247,8 +247,13 @@ class Gen:
                 c = self.pol_add(r.choice([4, 6]))
                 if c:
                     return k, [c]
-            if k == "pol_del" and len(tunnel_pols) > 3:
-                p = r.choice(tunnel_pols)
+            # ip xfrm policy delete cannot name a policy of mark 0 under a
+            # non-zero mask: iproute2 leaves the mark out when v & m is 0
+            # (ENOENT); such policies stay.
+            deletable = [q for q in tunnel_pols
+                         if not q["mark"] or q["mark"][0] & q["mark"][1]]
+            if k == "pol_del" and len(tunnel_pols) > 3 and deletable:
+                p = r.choice(deletable)
                 self.pols.remove(p)
                 return k, [self.pol_cmd("delete", p)]
             if k == "prio" and tunnel_pols:
